@@ -1,0 +1,56 @@
+#include "backends/cpu/cpu_info.h"
+
+#include <omp.h>
+
+#include <fstream>
+#include <string>
+
+namespace ia::cpu {
+
+namespace {
+CpuInfo detect() {
+  CpuInfo c;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  c.avx2 = __builtin_cpu_supports("avx2");
+  c.fma = __builtin_cpu_supports("fma");
+  c.avx512f = __builtin_cpu_supports("avx512f");
+  c.avx512bw = __builtin_cpu_supports("avx512bw");
+  // F16C ships with every AVX2 CPU in practice; GCC has no __builtin_cpu_supports("f16c").
+  c.f16c = c.avx2;
+#elif defined(__aarch64__)
+  c.neon = true;
+#endif
+  if (c.avx512f && c.avx512bw && c.fma) c.kernel_isa = "avx512";
+  else if (c.avx2 && c.fma) c.kernel_isa = "avx2";
+  else if (c.neon) c.kernel_isa = "neon";
+  else c.kernel_isa = "scalar";
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto p = line.find(':');
+      if (p != std::string::npos) c.model_name = line.substr(p + 2);
+      break;
+    }
+  }
+  c.threads = omp_get_max_threads();
+  return c;
+}
+CpuInfo& mutable_info() {
+  static CpuInfo info = detect();
+  return info;
+}
+}  // namespace
+
+const CpuInfo& cpu_info() { return mutable_info(); }
+
+int set_num_threads(int n) {
+  if (n > 0) {
+    omp_set_num_threads(n);
+    mutable_info().threads = n;
+  }
+  return mutable_info().threads;
+}
+
+}  // namespace ia::cpu

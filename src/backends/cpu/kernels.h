@@ -1,0 +1,45 @@
+// CPU compute kernels: the hardware template's primitive operations.
+// Simple reference versions sit beside SIMD versions picked at run time
+// (see kernels_simd.cpp); tests check one against the other.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace ia::cpu {
+
+// C[M,N] = alpha * A[M,K] . B[N,K]^T + beta * C   (row-major, leading dims given)
+void gemm_nt(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+             int64_t ldc, float alpha = 1.f, float beta = 0.f);
+// C[M,N] = alpha * A[M,K] . B[K,N] + beta * C
+void gemm_nn(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+             int64_t ldc, float alpha = 1.f, float beta = 0.f);
+
+// y[M,N] = x[M,K] . W[N,K]^T (+ bias[N]); W may be F32, F16 or BF16 (converted on the fly).
+// Small M (decode) runs a weight-streaming GEMV; larger M a packed GEMM.
+void linear(const float* x, int64_t M, int64_t K, const Tensor& W, const float* bias, float* y);
+// Reference implementation of linear(), used by tests.
+void linear_reference(const float* x, int64_t M, int64_t K, const Tensor& W, const float* bias, float* y);
+
+float dot(const float* a, const float* b, int64_t n);
+
+// Row-wise normalisations over the last dimension n. `w`/`b` may be null.
+void layer_norm(const float* x, int64_t rows, int64_t n, const float* w, const float* b, float eps, float* y);
+// y = x / rms(x) * (w_offset + w)   (w_offset = 1 for Gemma's stored-as-delta weights)
+void rms_norm(const float* x, int64_t rows, int64_t n, const float* w, float eps, float* y, float w_offset = 0.f);
+
+void softmax_inplace(float* x, int64_t n);
+
+enum class Act { Identity, GeluExact, GeluTanh, QuickGelu, Relu, Silu, Tanh, Sigmoid, GeluFast, Relu2, Mish };
+// Maps a transformers ACT2FN name ("gelu", "gelu_new", "silu", ...) to a kernel; fails with the name otherwise.
+Act act_from_name(const std::string& name, const std::string& where);
+const char* act_name(Act a);
+void apply_act(Act a, float* x, int64_t n);
+float act_scalar(Act a, float x);
+
+void add_inplace(float* y, const float* x, int64_t n);
+void scale_inplace(float* y, float s, int64_t n);
+void mul_inplace(float* y, const float* x, int64_t n);
+
+}  // namespace ia::cpu

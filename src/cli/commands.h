@@ -1,0 +1,18 @@
+// Subcommands of the ipfs-accelerate program; each lives in its own cmd_*.cpp
+// and registers its options on the CLI11 app.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace ia::cli {
+
+// Returns the action to run when the subcommand was chosen (exit code).
+using Action = std::function<int()>;
+Action add_verify(CLI::App& app);
+Action add_inspect(CLI::App& app);
+
+// Default fixture root: the fixtures bundled with the source tree.
+std::string bundled_fixtures_dir();
+
+}  // namespace ia::cli

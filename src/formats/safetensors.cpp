@@ -1,0 +1,192 @@
+#include "formats/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.h"
+
+namespace ia {
+
+using json = nlohmann::json;
+
+namespace {
+constexpr uint64_t kMaxHeader = 100ull << 20;  // same limit as the reference implementation
+
+bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
+}  // namespace
+
+std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  IA_CHECK(fd >= 0, path, ": cannot open safetensors file: ", std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(path, ": not a regular file");
+  }
+  std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
+  f->path_ = path;
+  f->size_ = size_t(st.st_size);
+  if (f->size_ > 0) {
+    void* m = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    IA_CHECK(m != MAP_FAILED, path, ": mmap failed: ", std::strerror(errno));
+    f->map_ = m;
+    f->base_ = static_cast<const unsigned char*>(m);
+  } else {
+    ::close(fd);
+  }
+  f->self_ = f;
+  f->parse();
+  return f;
+}
+
+std::shared_ptr<SafetensorsFile> SafetensorsFile::from_bytes(std::string bytes, const std::string& label) {
+  std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
+  f->path_ = label;
+  f->bytes_ = std::move(bytes);
+  f->base_ = reinterpret_cast<const unsigned char*>(f->bytes_.data());
+  f->size_ = f->bytes_.size();
+  f->self_ = f;
+  f->parse();
+  return f;
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (map_) ::munmap(map_, size_);
+}
+
+void SafetensorsFile::parse() {
+  IA_CHECK(size_ >= 8, path_, ": truncated safetensors file (", size_, " bytes; the 8-byte header length is missing)");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | base_[i];
+  IA_CHECK(n <= kMaxHeader, path_, ": header length ", n, " exceeds the 100 MiB limit");
+  IA_CHECK(n <= size_ - 8, path_, ": header length ", n, " runs past the end of the file (", size_, " bytes): truncated file?");
+  data_start_ = 8 + size_t(n);
+  const char* h = reinterpret_cast<const char*>(base_ + 8);
+
+  // Duplicate keys are legal JSON that nlohmann silently collapses; catch them while parsing.
+  std::set<std::string> seen;
+  std::string dup;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::key && depth == 1 && parsed.is_string()) {
+      auto key = parsed.get<std::string>();
+      if (!seen.insert(key).second && dup.empty()) dup = key;
+    }
+    return true;
+  };
+  json header;
+  try {
+    header = json::parse(h, h + n, cb);
+  } catch (const json::exception& e) {
+    fail(path_, ": malformed safetensors header JSON: ", e.what());
+  }
+  IA_CHECK(dup.empty(), path_, ": tensor '", dup, "' appears more than once in the header");
+  IA_CHECK(header.is_object(), path_, ": safetensors header is not a JSON object");
+
+  const size_t data_size = size_ - data_start_;
+  std::vector<const TensorInfo*> by_offset;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& name = it.key();
+    const json& v = it.value();
+    if (name == "__metadata__") {
+      IA_CHECK(v.is_object(), path_, ": __metadata__ must be an object of strings");
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        IA_CHECK(m.value().is_string(), path_, ": __metadata__ field '", m.key(), "' is not a string");
+        metadata_[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    IA_CHECK(v.is_object(), path_, ": tensor '", name, "': entry is not an object");
+    TensorInfo ti;
+    ti.name = name;
+    IA_CHECK(v.contains("dtype") && v["dtype"].is_string(), path_, ": tensor '", name, "': missing or non-string field 'dtype'");
+    std::string dt = v["dtype"].get<std::string>();
+    IA_CHECK(dtype_from_name(dt, &ti.dtype), path_, ": tensor '", name, "': unsupported dtype '", dt, "'");
+    IA_CHECK(v.contains("shape") && v["shape"].is_array(), path_, ": tensor '", name, "': missing or non-array field 'shape'");
+    uint64_t count = 1;
+    for (const auto& d : v["shape"]) {
+      IA_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0), path_, ": tensor '", name,
+               "': shape entries must be non-negative integers");
+      uint64_t du = d.get<uint64_t>();
+      IA_CHECK(du <= (1ull << 48) && !mul_overflows(count, du, &count), path_, ": tensor '", name, "': shape overflows");
+      ti.shape.push_back(int64_t(du));
+    }
+    IA_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array() && v["data_offsets"].size() == 2, path_,
+             ": tensor '", name, "': field 'data_offsets' must be [begin, end]");
+    const json& off = v["data_offsets"];
+    IA_CHECK(off[0].is_number_unsigned() && off[1].is_number_unsigned(), path_, ": tensor '", name,
+             "': data_offsets must be non-negative integers");
+    uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
+    IA_CHECK(b <= e, path_, ": tensor '", name, "': data_offsets begin ", b, " > end ", e);
+    IA_CHECK(e <= data_size, path_, ": tensor '", name, "': data_offsets [", b, ", ", e, "] point outside the data section (",
+             data_size, " bytes): truncated file?");
+    uint64_t bytes = 0;
+    IA_CHECK(!mul_overflows(count, dtype_size(ti.dtype), &bytes), path_, ": tensor '", name, "': byte size overflows");
+    IA_CHECK(bytes == e - b, path_, ": tensor '", name, "': shape ", shape_str(ti.shape), " x ", dt, " needs ", bytes,
+             " bytes but data_offsets span ", e - b);
+    ti.begin = size_t(b);
+    ti.end = size_t(e);
+    tensors_[name] = std::move(ti);
+  }
+  for (const auto& [name, ti] : tensors_) by_offset.push_back(&ti);
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorInfo* a, const TensorInfo* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo* p = by_offset[i - 1];
+    const TensorInfo* c = by_offset[i];
+    if (p->end == p->begin || c->end == c->begin) continue;  // empty tensors occupy no bytes
+    IA_CHECK(c->begin >= p->end, path_, ": tensors '", p->name, "' and '", c->name, "' overlap in the data section");
+  }
+}
+
+const TensorInfo& SafetensorsFile::info(const std::string& name) const {
+  auto it = tensors_.find(name);
+  IA_CHECK(it != tensors_.end(), path_, ": no tensor named '", name, "'");
+  return it->second;
+}
+
+Tensor SafetensorsFile::tensor(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  const unsigned char* p = base_ + data_start_ + ti.begin;
+  size_t align = dtype_size(ti.dtype);
+  if (reinterpret_cast<uintptr_t>(p) % align == 0) {
+    auto self = self_.lock();
+    return Tensor::view(ti.dtype, ti.shape, p, std::shared_ptr<const void>(self, p));
+  }
+  Tensor t = Tensor::empty(ti.dtype, ti.shape);
+  if (ti.end > ti.begin) std::memcpy(t.raw(), p, ti.end - ti.begin);
+  return t;
+}
+
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  size_t off = 0;
+  for (const auto& [name, t] : tensors) {
+    header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {off, off + t.nbytes()}}};
+    off += t.nbytes();
+  }
+  std::string h = header.dump();
+  while ((8 + h.size()) % 8) h.push_back(' ');
+  std::ofstream out(path, std::ios::binary);
+  IA_CHECK(out.good(), path, ": cannot open for writing");
+  uint64_t n = h.size();
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = (n >> (8 * i)) & 0xff;
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(h.data(), std::streamsize(h.size()));
+  for (const auto& [name, t] : tensors) out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
+  IA_CHECK(out.good(), path, ": write failed");
+}
+
+}  // namespace ia

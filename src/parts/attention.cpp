@@ -1,0 +1,64 @@
+#include "parts/attention.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "core/error.h"
+
+namespace ia {
+
+void attention(const AttentionSpec& s, const AttentionArgs& a) {
+  IA_CHECK(s.n_heads > 0 && s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0, "attention: ", s.n_heads,
+           " query heads cannot share ", s.n_kv_heads, " key/value heads");
+  const int64_t D = s.head_dim, Dv = s.v_head_dim ? s.v_head_dim : s.head_dim;
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  const int64_t BH = a.B * s.n_heads;
+  const int nt = omp_get_max_threads();
+  std::vector<float> scratch(size_t(nt) * size_t(a.Tk + Dv));
+#pragma omp parallel for schedule(dynamic) if (BH * a.Tq * a.Tk * D > 32768)
+  for (int64_t bh = 0; bh < BH; ++bh) {
+    const int64_t b = bh / s.n_heads, h = bh % s.n_heads, hk = h / group;
+    float* sc = scratch.data() + size_t(omp_get_thread_num()) * size_t(a.Tk + Dv);
+    float* acc = sc + a.Tk;
+    const float* qb = a.q + b * a.q_batch + h * D;
+    const float* kb = a.k + b * a.k_batch + hk * D;
+    const float* vb = a.v + b * a.v_batch + hk * Dv;
+    const int64_t* km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
+    const float* bias = a.bias ? a.bias + b * a.bias_batch + h * a.Tq * a.Tk : nullptr;
+    const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
+    const float* apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
+    for (int64_t i = 0; i < a.Tq; ++i) {
+      const float* qi = qb + i * a.q_row;
+      const int64_t qpos = a.q_pos0 + i;
+      int64_t kend = a.Tk;
+      if (s.causal) kend = std::min(a.Tk, qpos + 1);
+      for (int64_t j = 0; j < a.Tk; ++j) {
+        bool masked = j >= kend || (km && km[j] == 0) || (s.sliding_window > 0 && qpos - j >= s.sliding_window);
+        if (masked) {
+          sc[j] = -INFINITY;
+          continue;
+        }
+        float x = cpu::dot(qi, kb + j * a.k_row, D) * s.scale;
+        if (s.softcap > 0.f) x = s.softcap * std::tanh(x / s.softcap);
+        if (bias) x += bias[i * a.Tk + j];
+        if (s.alibi_slopes) x += slope * (apos ? apos[j] : float(j));
+        sc[j] = x;
+      }
+      cpu::softmax_inplace(sc, a.Tk);
+      for (int64_t d = 0; d < Dv; ++d) acc[d] = 0.f;
+      for (int64_t j = 0; j < a.Tk; ++j) {
+        float p = sc[j];
+        if (p == 0.f) continue;
+        const float* vj = vb + j * a.v_row;
+        for (int64_t d = 0; d < Dv; ++d) acc[d] += p * vj[d];
+      }
+      float* o = a.out + b * a.out_batch + i * a.out_row + h * Dv;
+      for (int64_t d = 0; d < Dv; ++d) o[d] = acc[d];
+    }
+  }
+}
+
+}  // namespace ia

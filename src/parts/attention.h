@@ -1,0 +1,38 @@
+// Scaled dot-product attention shared by every template: multi-head, grouped- and
+// multi-query (n_kv_heads < n_heads), causal with an offset for KV caches,
+// padding masks, sliding windows, ALiBi, additive position bias (T5, DeBERTa)
+// and logit soft-capping (Gemma-2).
+#pragma once
+#include <cstdint>
+
+namespace ia {
+
+struct AttentionSpec {
+  int64_t n_heads = 0, n_kv_heads = 0, head_dim = 0;
+  int64_t v_head_dim = 0;       // 0 = head_dim
+  float scale = 1.f;
+  bool causal = false;
+  int64_t sliding_window = 0;   // >0: key masked when q_pos - k_pos >= sliding_window
+  float softcap = 0.f;          // >0: scores = softcap * tanh(scores / softcap)
+  const float* alibi_slopes = nullptr;  // [n_heads]: score += slope * k_pos
+};
+
+struct AttentionArgs {
+  int64_t B = 1, Tq = 0, Tk = 0;
+  // Token rows hold all heads contiguously: q row = n_heads * head_dim values.
+  const float* q = nullptr; int64_t q_row = 0, q_batch = 0;
+  const float* k = nullptr; int64_t k_row = 0, k_batch = 0;
+  const float* v = nullptr; int64_t v_row = 0, v_batch = 0;
+  float* out = nullptr; int64_t out_row = 0, out_batch = 0;  // [B, Tq, n_heads * v_head_dim]
+  const int64_t* key_mask = nullptr; int64_t key_mask_batch = 0;  // [B, >=Tk], 0 = padding key
+  // Query i sits at position q_pos0 + i in key coordinates (Tk - Tq when appending to a cache).
+  int64_t q_pos0 = 0;
+  // Additive bias [B?, n_heads, Tq, Tk]; bias_batch = 0 broadcasts over the batch.
+  const float* bias = nullptr; int64_t bias_batch = 0;
+  // Optional per-row key positions for ALiBi [B, Tk] (defaults to the key index).
+  const float* alibi_pos = nullptr; int64_t alibi_pos_batch = 0;
+};
+
+void attention(const AttentionSpec& spec, const AttentionArgs& a);
+
+}  // namespace ia

@@ -1,0 +1,22 @@
+// The fixture formats `verify` understands. Each entry recognises a directory
+// by the files it holds; add a line here when a new fixture format arrives.
+#include <filesystem>
+
+#include "verify/verify.h"
+
+namespace ia {
+
+namespace fs = std::filesystem;
+
+const std::vector<FixtureKind>& fixture_kinds() {
+  static const std::vector<FixtureKind> kinds = {
+      {"model",
+       [](const std::string& d) {
+         return fs::exists(fs::path(d) / "reference.json") && fs::exists(fs::path(d) / "config.json");
+       },
+       verify_model_fixture},
+  };
+  return kinds;
+}
+
+}  // namespace ia
