@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -123,7 +124,11 @@ Tensor Tensor::to_i64() const {
     default: {
       std::vector<float> tmp(n);
       convert_to_f32(dtype_, data_, tmp.data(), n);
-      for (size_t i = 0; i < n; ++i) out[i] = int64_t(tmp[i]);
+      // Saturate (NaN -> 0): converting an out-of-range float to int64 is undefined behaviour.
+      for (size_t i = 0; i < n; ++i) {
+        float v = tmp[i];
+        out[i] = std::isnan(v) ? 0 : v >= 9.2233720368547758e18f ? INT64_MAX : v < -9.2233720368547758e18f ? INT64_MIN : int64_t(v);
+      }
     }
   }
   return r;
