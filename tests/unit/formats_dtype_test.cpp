@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/dtype.h"
+#include "core/error.h"
 #include "core/tensor.h"
 
 namespace ia {
