@@ -204,6 +204,19 @@ TEST(FormatsDtype, ConvertEveryDtypeToF32) {
   EXPECT_EQ(out[1], -42.f);
 }
 
+// Fuzz regression: converting an empty F32 tensor to I64 passed a null buffer to memcpy.
+TEST(FormatsDtype, EmptyConversionsTouchNoMemory) {
+  convert_to_f32(DType::F32, nullptr, nullptr, 0);
+  convert_to_f32(DType::BF16, nullptr, nullptr, 0);
+  EXPECT_EQ(Tensor::empty(DType::F32, {0, 3}).to_i64().numel(), 0);
+  EXPECT_EQ(Tensor::empty(DType::F16, {0}).to_i64().numel(), 0);
+  EXPECT_EQ(Tensor::empty(DType::I8, {2, 0}).to_f32().numel(), 0);
+  EXPECT_EQ(Tensor::empty(DType::I64, {0}).to_i64().numel(), 0);
+  EXPECT_THROW(Tensor().to_f32(), Error);  // undefined tensors are an error, not a null read
+  EXPECT_THROW(Tensor().to_i64(), Error);
+  EXPECT_THROW(Tensor().clone(), Error);
+}
+
 TEST(FormatsDtype, TensorConversions) {
   Tensor f = Tensor::from_vector({1.9f, -2.9f, 1e30f, NAN}, {4});
   Tensor i = f.to_i64();
