@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "bench/bandwidth.h"
 #include "bench/memory_usage.h"
 #include "core/error.h"
