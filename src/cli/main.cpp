@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   reg("inspect", ia::cli::add_inspect);
   reg("bench", ia::cli::add_bench);
   reg("make-checkpoint", ia::cli::add_make_checkpoint);
+  reg("compose", ia::cli::add_compose);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
