@@ -14,6 +14,7 @@ Action add_inspect(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_make_checkpoint(CLI::App& app);
 Action add_compose(CLI::App& app);
+Action add_run(CLI::App& app);
 
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   reg("bench", ia::cli::add_bench);
   reg("make-checkpoint", ia::cli::add_make_checkpoint);
   reg("compose", ia::cli::add_compose);
+  reg("run", ia::cli::add_run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,7 +22,7 @@
 
 namespace ia {
 
-class DecoderModel : public Model {
+class DecoderModel : public Model, public StepDecoder {
  public:
   explicit DecoderModel(const ModelContext& ctx);
   ~DecoderModel() override;
@@ -38,15 +38,15 @@ class DecoderModel : public Model {
   std::vector<std::string> tasks() const override { return {"text-generation"}; }
 
   const DecoderParams& params() const { return p_; }
-  int64_t vocab() const { return p_.vocab; }
+  int64_t vocab() const override { return p_.vocab; }
 
   // Starts a new batch: sizes the cache for `capacity` positions per row.
   void reset_cache(int64_t batch, int64_t capacity);
   // Runs the prompt (ids/mask [B, P], mask may be null = all ones) with positions as
   // generate() computes them; returns a view of the last-token logits [B, vocab].
-  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len, int64_t capacity);
+  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len, int64_t capacity) override;
   // Appends one token per row (attention mask 1) and returns its logits [B, vocab].
-  const float* decode_step(const int64_t* tokens);
+  const float* decode_step(const int64_t* tokens) override;
   int64_t cache_length() const { return cache_.length(); }
 
  public:
