@@ -11,6 +11,7 @@ namespace ia::cli {
 using Action = std::function<int()>;
 Action add_verify(CLI::App& app);
 Action add_inspect(CLI::App& app);
+Action add_compose(CLI::App& app);
 
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();
