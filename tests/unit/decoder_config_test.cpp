@@ -53,7 +53,7 @@ TEST(DecoderConfig, UnknownRopeScalingType) {
 }
 
 TEST(DecoderConfig, HeadsMustDivideHiddenSize) {
-  std::string e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_attention_heads"] = 5; });
+  std::string e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_attention_heads"] = 6; });
   EXPECT_NE(e.find("not divisible"), std::string::npos) << e;
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
   e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_key_value_heads"] = 3; });

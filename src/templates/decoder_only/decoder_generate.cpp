@@ -67,7 +67,7 @@ TensorMap DecoderModel::forward(const TensorMap& in) {
   } else {
     positions_for_generate(b.mask.data(), B, T, pos.data());
   }
-  for (int64_t v : pos) IA_CHECK(v >= 0, p_.model_type, ": position id ", v, " is negative");
+  for (int64_t v : pos) IA_CHECK(v + p_.pos_offset >= 0, p_.model_type, ": position id ", v, " is negative");
 
   reset_cache(B, T);
   run(b.ids.data(), pos.data(), b.mask.data(), T);
