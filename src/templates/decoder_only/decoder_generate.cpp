@@ -94,6 +94,7 @@ const float* DecoderModel::prefill(const int64_t* ids, const int64_t* mask, int6
     for (int64_t t = 0; t < P; ++t) c += mask[b * P + t];
     next_pos_[size_t(b)] = c;  // the next token's cumsum(mask) - 1 (OPT's cumsum*mask - 1 agrees)
   }
+  start_hybrid_cache(std::max(capacity, P));
   run(ids, pos.data(), mask, P);
   // Last token of every row -> logits.
   const int64_t out_dim = p_.embed_dim;

@@ -194,6 +194,7 @@ void row_gemma2(const HFConfig& c, DecoderParams& p) {
   int64_t sw = c.get_int("sliding_window", 4096);
   p.window.assign(size_t(p.n_layers), 0);
   for (int64_t i = 0; i < p.n_layers; i += 2) p.window[size_t(i)] = sw;  // even layers slide
+  p.hybrid_cache = c.get_string("cache_implementation", "hybrid") == "hybrid";
   p.residual = ResidualKind::Sandwich;
   p.norm_post_attn = "post_attention_layernorm";
   p.norm2 = "";
