@@ -136,7 +136,12 @@ void DecoderModel::start_hybrid_cache(int64_t max_length) {
   for (int64_t w : p_.window) window = std::max(window, w);
   if (window == 0) return;
   hybrid_active_ = true;
-  hybrid_slots_ = std::min(window, max_length);
+  // _get_cache() reuses (and resets) a cache that is big enough for the same batch size.
+  if (hf_cache_len_ < max_length || hf_cache_batch_ != cache_.batch()) {
+    hf_cache_len_ = max_length;
+    hf_cache_batch_ = cache_.batch();
+  }
+  hybrid_slots_ = std::min(window, hf_cache_len_);
   slot_pos_.assign(size_t(hybrid_slots_), -1);
   slot_k_.resize(size_t(cache_.batch() * hybrid_slots_ * kv_dim_));
   slot_v_.resize(size_t(cache_.batch() * hybrid_slots_ * kv_dim_));
@@ -251,6 +256,7 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
     cache_.write(l, T, qkv + p_.n_heads * D, qkv_dim_, qkv + (p_.n_heads + p_.n_kv_heads) * D, qkv_dim_);
     spec.scale = p_.attn_scale * (p_.layer_scale.empty() ? 1.f : p_.layer_scale[size_t(l)]);
     spec.sliding_window = p_.window[size_t(l)];
+    if (generating_ && T == 1 && p_.decode_ignores_window) spec.sliding_window = 0;
     a.q = qkv;
     a.k = cache_.keys(l);
     a.v = cache_.values(l);

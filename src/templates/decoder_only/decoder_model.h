@@ -78,7 +78,9 @@ class DecoderModel : public Model {
   std::vector<float> alibi_pos_;     // [B, capacity]
   // Gemma-2 HybridCache emulation (generate only): slot -> position of the sliding ring (-1 = zero slot).
   bool hybrid_active_ = false;
+  bool generating_ = false;           // inside prefill/decode_step (generate semantics)
   int64_t hybrid_slots_ = 0;
+  int64_t hf_cache_len_ = 0, hf_cache_batch_ = 0;  // HF keeps a larger HybridCache across generate() calls
   std::vector<int64_t> slot_pos_;
   std::vector<float> slot_k_, slot_v_;
   // Work buffers, grown on demand and reused (no allocation per decode step).

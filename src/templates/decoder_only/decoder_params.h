@@ -71,6 +71,9 @@ struct DecoderParams {
   // min(window, max_length) slots whose roll leaves a zero slot and a column-indexed
   // padding mask; reproduced in decoder_model.cpp (forward() is unaffected).
   bool hybrid_cache = false;
+  // Gemma-2 generate() on a Dynamic/Static cache: the tril window never reaches the
+  // single-token decode masks, so decode steps attend globally (prefill keeps the window).
+  bool decode_ignores_window = false;
 
   // Block.
   ResidualKind residual = ResidualKind::Sequential;
