@@ -58,6 +58,8 @@ class DecoderModel : public Model, public StepDecoder {
   // ids/positions/mask are [B, T]; mask may be null (all ones). Final hidden states
   // (after final norm and OPT project_out) end in out_ [B*T, embed_dim].
   void run(const int64_t* ids, const int64_t* positions, const int64_t* mask, int64_t T);
+  // Switches on the Gemma-2 HybridCache emulation for a generate() of `max_length` positions.
+  void start_hybrid_cache(int64_t max_length);
   void logits_of(const float* hidden, int64_t rows, float* out);
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
@@ -74,6 +76,13 @@ class DecoderModel : public Model, public StepDecoder {
   std::vector<int64_t> mask_count_;  // running sum of each row's attention mask (ALiBi positions)
   std::vector<int64_t> next_pos_;    // next position id per row during decoding
   std::vector<float> alibi_pos_;     // [B, capacity]
+  // Gemma-2 HybridCache emulation (generate only): slot -> position of the sliding ring (-1 = zero slot).
+  bool hybrid_active_ = false;
+  bool generating_ = false;           // inside prefill/decode_step (generate semantics)
+  int64_t hybrid_slots_ = 0;
+  int64_t hf_cache_len_ = 0, hf_cache_batch_ = 0;  // HF keeps a larger HybridCache across generate() calls
+  std::vector<int64_t> slot_pos_;
+  std::vector<float> slot_k_, slot_v_;
   // Work buffers, grown on demand and reused (no allocation per decode step).
   std::vector<float> x_, h_, qkv_, att_, tmp_, mid_, mlp_in_, out_, logits_;
   std::vector<int64_t> pos_buf_, ids_buf_, step_mask_;
