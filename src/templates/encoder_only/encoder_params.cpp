@@ -160,7 +160,9 @@ EncoderParams EncoderParams::from_context(const ModelContext& ctx) {
     p.head_dim = c.get_int("attention_head_size", p.head_dim);
     read_deberta(c, p);
   } else if (!distil) {
-    std::string pe = c.get_string("position_embedding_type", "absolute");
+    // An explicit null is kept by transformers (getattr finds None) and means "no positions".
+    const bool null_pe = c.raw().contains("position_embedding_type") && c.raw()["position_embedding_type"].is_null();
+    std::string pe = null_pe ? "none" : c.get_string("position_embedding_type", "absolute");
     // transformers adds absolute embeddings only for "absolute" and relative scores only for the two
     // relative kinds; any other value leaves the model without position information.
     p.positions = pe == "absolute"             ? PositionKind::Absolute
