@@ -127,6 +127,18 @@ TEST(EncoderOptions, PositionEmbeddingTypeIsHonoured) {
   }
 }
 
+// DeBERTa-v2 reads pos_att_type by membership: an extra entry (v1's "p2p") changes nothing, a missing one does.
+TEST(EncoderOptions, DebertaPosAttTypeMembership) {
+  const std::string rel = "models/deberta-v2/DebertaV2Model";
+  auto base = load_model(fixture(rel).string());
+  TensorMap in{{"input_ids", ids_tensor(2, 8, 128, 0)}};
+  Tensor ref = base->forward(in).at("last_hidden_state");
+  TempModel extra(rel, {{"pos_att_type", "p2c|c2p|p2p"}});
+  EXPECT_LT(max_abs_diff(load_model(extra.dir())->forward(in).at("last_hidden_state"), ref), 1e-6);
+  TempModel c2p_only(rel, {{"pos_att_type", json::array({"c2p"})}});
+  EXPECT_GT(max_abs_diff(load_model(c2p_only.dir())->forward(in).at("last_hidden_state"), ref), 1e-3);
+}
+
 // Relative distances are bounded by max_position_embeddings; longer inputs are refused, not read out of bounds.
 TEST(EncoderOptions, RelativeKeyRejectsTooLongSequences) {
   auto m = load_model(fixture("encoder_variants/bert/BertModel-relative_key").string());
@@ -167,7 +179,7 @@ TEST(EncoderOptions, BadConfigFieldsAreNamed) {
     EXPECT_NE(err.find("not a multiple of num_attention_heads"), std::string::npos) << err;
   }
   {
-    TempModel tmp("models/deberta-v2/DebertaV2Model", {{"pos_att_type", json::array({"c2p", "q2q"})}});
+    TempModel tmp("models/deberta-v2/DebertaV2Model", {{"pos_att_type", 42}});
     const std::string err = load_error(tmp.dir());
     EXPECT_NE(err.find("pos_att_type"), std::string::npos) << err;
   }
@@ -179,7 +191,7 @@ TEST(EncoderOptions, BadConfigFieldsAreNamed) {
 }
 
 TEST(EncoderOptions, UnsupportedArchitectureIsReportedAsUnsupported) {
-  TempModel tmp("models/bert/BertModel", {{"architectures", json::array({"BertForMultipleChoice"})}});
+  TempModel tmp("models/bert/BertModel", {{"architectures", json::array({"BertForSpeechRecognition"})}});
   EXPECT_THROW(load_model(tmp.dir()), Unsupported);
 }
 

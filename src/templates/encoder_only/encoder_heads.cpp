@@ -33,6 +33,7 @@ const char* head_kind_name(HeadKind k) {
     case HeadKind::ElectraDiscriminator: return "electra_discriminator";
     case HeadKind::DprEncoder: return "dpr_encoder";
     case HeadKind::DprReader: return "dpr_reader";
+    case HeadKind::MultipleChoice: return "multiple_choice";
   }
   return "?";
 }
@@ -59,13 +60,15 @@ HeadChoice choose_head(const EncoderParams& p) {
   } else if (ends_with(a, "ForSequenceClassification")) h.kind = HeadKind::SequenceClassification;
   else if (ends_with(a, "ForTokenClassification")) h.kind = HeadKind::TokenClassification;
   else if (ends_with(a, "ForQuestionAnswering")) h.kind = HeadKind::QuestionAnswering;
+  else if (ends_with(a, "ForMultipleChoice") && t != "electra") h.kind = HeadKind::MultipleChoice;
   else if (a == "ElectraForPreTraining") h.kind = HeadKind::ElectraDiscriminator;
   else if (a == "BertForPreTraining" || a == "AlbertForPreTraining") h.kind = HeadKind::PreTraining;
   else if (a == "BertForNextSentencePrediction") h.kind = HeadKind::NextSentencePrediction;
   else
     throw Unsupported(cat(p.config_label, ": architecture '", a, "' is not supported by the encoder-only template (",
                           "base model, ForMaskedLM, ForSequenceClassification, ForTokenClassification, ",
-                          "ForQuestionAnswering, ForCausalLM and the pre-training heads are)"));
+                          "ForQuestionAnswering, ForMultipleChoice (not ELECTRA's), ForCausalLM and the ",
+                          "pre-training heads are)"));
   return h;
 }
 
@@ -134,11 +137,12 @@ Tensor Pooler::forward(const Tensor& first_tokens) const {
   return y;
 }
 
-SequenceClassifier SequenceClassifier::load(const Weights& root, const EncoderParams& p) {
+SequenceClassifier SequenceClassifier::load(const Weights& root, const EncoderParams& p, bool multiple_choice) {
   SequenceClassifier c;
-  const int64_t H = p.hidden_size, L = p.num_labels;
+  const int64_t H = p.hidden_size, L = multiple_choice ? 1 : p.num_labels;
   const std::string& t = p.model_type;
-  if (t == "bert" || t == "albert") {
+  const bool roberta_like = t == "roberta" || t == "xlm-roberta";
+  if (t == "bert" || t == "albert" || (multiple_choice && roberta_like)) {
     c.uses_pooler = true;
     c.out = Linear::load(root.pp("classifier"), H, L, true);
   } else if (t == "roberta" || t == "xlm-roberta" || t == "electra") {

@@ -24,6 +24,7 @@ enum class HeadKind {
   ElectraDiscriminator,    // ElectraForPreTraining: logits [B, T]
   DprEncoder,              // DPRContextEncoder / DPRQuestionEncoder: pooler_output = CLS (+ encode_proj)
   DprReader,               // DPRReader: start/end/relevance logits
+  MultipleChoice,          // inputs [B, choices, T] -> logits [B, choices]
 };
 
 struct HeadChoice {
@@ -53,7 +54,8 @@ struct SequenceClassifier {
   Linear dense;  // undefined when uses_pooler
   cpu::Act act = cpu::Act::Tanh;
   Linear out;
-  static SequenceClassifier load(const Weights& root, const EncoderParams& p);
+  // `multiple_choice`: the XxxForMultipleChoice variant (one score per choice; RoBERTa then reads the pooler).
+  static SequenceClassifier load(const Weights& root, const EncoderParams& p, bool multiple_choice = false);
   // first_tokens [B, hidden] (CLS rows) or pooled [B, hidden] -> logits [B, num_labels]
   Tensor forward(const Tensor& first_tokens, const Tensor& pooled) const;
 };

@@ -29,6 +29,7 @@ class EncoderOnlyModel : public Model {
   void load_layers(const Weights& base);
   void load_head(const Weights& root, const Weights& base);
   EncoderBatch make_batch(const Tensor& ids, const Tensor* attention_mask) const;
+  TensorMap flatten_choices(const TensorMap& in, int64_t* choices) const;
 
   EncoderParams p_;
   HeadChoice head_;
@@ -97,7 +98,8 @@ void EncoderOnlyModel::load_head(const Weights& root, const Weights& base) {
     case HeadKind::Base: break;
     case HeadKind::MaskedLM: mlm_ = MlmHead::load(root, p_, emb_.word.table); break;
     case HeadKind::SequenceClassification:
-      seq_cls_ = SequenceClassifier::load(root, p_);
+    case HeadKind::MultipleChoice:
+      seq_cls_ = SequenceClassifier::load(root, p_, head_.kind == HeadKind::MultipleChoice);
       IA_CHECK(!seq_cls_.uses_pooler || pooler_.defined(), root.checkpoint().description(), ": missing tensor '",
                base.full(p_.naming == EncoderNaming::Albert ? "pooler.weight" : "pooler.dense.weight"),
                "' (the classifier reads the pooled output)");
@@ -162,7 +164,25 @@ EncoderBatch EncoderOnlyModel::make_batch(const Tensor& ids, const Tensor* atten
   return b;
 }
 
-TensorMap EncoderOnlyModel::forward(const TensorMap& inputs) {
+// XxxForMultipleChoice: [B, choices, T] inputs run as B*choices sequences.
+TensorMap EncoderOnlyModel::flatten_choices(const TensorMap& in, int64_t* choices) const {
+  const Tensor& ids = require_input(in, "input_ids", p_.model_type);
+  IA_CHECK(ids.rank() == 3 && ids.numel() > 0, p_.model_type, ": ", p_.architecture,
+           " needs input_ids of shape [batch, choices, seq], got ", shape_str(ids.shape()));
+  *choices = ids.dim(1);
+  TensorMap out;
+  for (const auto& [name, t] : in) {
+    IA_CHECK(t.shape() == ids.shape(), p_.model_type, ": ", name, " has shape ", shape_str(t.shape()),
+             " but input_ids has ", shape_str(ids.shape()));
+    out[name] = t.reshape({ids.dim(0) * ids.dim(1), ids.dim(2)});
+  }
+  return out;
+}
+
+TensorMap EncoderOnlyModel::forward(const TensorMap& raw_inputs) {
+  int64_t choices = 0;
+  const TensorMap flat = head_.kind == HeadKind::MultipleChoice ? flatten_choices(raw_inputs, &choices) : TensorMap();
+  const TensorMap& inputs = head_.kind == HeadKind::MultipleChoice ? flat : raw_inputs;
   const Tensor& ids = require_input(inputs, "input_ids", p_.model_type);
   IA_CHECK(ids.rank() == 2 && ids.dim(0) > 0 && ids.dim(1) > 0, p_.model_type,
            ": input_ids must be a non-empty [batch, seq] tensor, got ", shape_str(ids.shape()));
@@ -201,6 +221,7 @@ TensorMap EncoderOnlyModel::forward(const TensorMap& inputs) {
     case HeadKind::Base: break;
     case HeadKind::MaskedLM: out["logits"] = mlm_.forward(x).reshape({B, T, p_.vocab_size}); break;
     case HeadKind::SequenceClassification: out["logits"] = seq_cls_.forward(first, pooled); break;
+    case HeadKind::MultipleChoice: out["logits"] = seq_cls_.forward(first, pooled).reshape({B / choices, choices}); break;
     case HeadKind::TokenClassification: out["logits"] = token_cls_.forward(x).reshape({B, T, p_.num_labels}); break;
     case HeadKind::QuestionAnswering: split_span_logits(qa_outputs_.forward(x)); break;
     case HeadKind::PreTraining:
@@ -246,6 +267,7 @@ std::vector<std::string> EncoderOnlyModel::tasks() const {
     case HeadKind::ElectraDiscriminator: return {"replaced-token-detection", "feature-extraction"};
     case HeadKind::DprEncoder: return {"feature-extraction"};
     case HeadKind::DprReader: return {"question-answering"};
+    case HeadKind::MultipleChoice: return {"multiple-choice", "feature-extraction"};
   }
   return {};
 }

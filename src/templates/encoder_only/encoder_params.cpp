@@ -75,10 +75,8 @@ void read_deberta(const HFConfig& c, EncoderParams& p) {
   if (d.max_relative_positions < 1) d.max_relative_positions = p.max_position_embeddings;
   d.position_buckets = c.get_int("position_buckets", -1);
   d.att_span = d.position_buckets > 0 ? d.position_buckets : d.max_relative_positions;
+  // DeBERTa-v2 only asks whether "c2p" / "p2c" are listed; other entries (v1's "p2p") are ignored.
   auto pat = string_list(c, "pos_att_type");
-  for (const auto& s : pat)
-    IA_CHECK(s == "c2p" || s == "p2c", c.label(), ": field 'pos_att_type' has unknown entry '", s,
-             "' (expected c2p and/or p2c)");
   d.c2p = contains(pat, "c2p");
   d.p2c = contains(pat, "p2c");
   d.share_att_key = c.get_bool("share_att_key", false);
