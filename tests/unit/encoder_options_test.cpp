@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "parts/relative_position.h"
@@ -106,6 +107,27 @@ TEST(EncoderOptions, PaddedRowEqualsUnpaddedRun) {
       worst = std::max(worst, double(std::fabs(padded.f32()[T * H + i] - alone.f32()[i])));
     EXPECT_LT(worst, 1e-4);
     EXPECT_TRUE(all_finite(padded));
+  }
+}
+
+// An all-padding row must not turn into NaN: transformers averages the values uniformly (BERT family)
+// or zeroes the context (DeBERTa); both stay finite and leave the other rows untouched.
+TEST(EncoderOptions, FullyMaskedRowStaysFiniteAndIsolated) {
+  for (const char* rel : {"models/bert/BertModel", "models/deberta-v2/DebertaV2Model", "models/distilbert/DistilBertModel"}) {
+    SCOPED_TRACE(rel);
+    auto m = load_model(fixture(rel).string());
+    const int64_t H = m->describe()["sizes"]["hidden"];
+    Tensor ids = ids_tensor(2, 6, 128, 0);
+    std::vector<int64_t> mask(12, 1);
+    for (int i = 6; i < 12; ++i) mask[size_t(i)] = 0;
+    Tensor out = m->forward({{"input_ids", ids}, {"attention_mask", Tensor::from_vector_i64(mask, {2, 6})}})
+                     .at("last_hidden_state");
+    EXPECT_TRUE(all_finite(out));
+    std::vector<int64_t> row0(ids.i64(), ids.i64() + 6);
+    Tensor alone = m->forward({{"input_ids", Tensor::from_vector_i64(row0, {1, 6})}}).at("last_hidden_state");
+    double worst = 0;
+    for (int64_t i = 0; i < 6 * H; ++i) worst = std::max(worst, double(std::fabs(out.f32()[i] - alone.f32()[i])));
+    EXPECT_LT(worst, 1e-5);
   }
 }
 

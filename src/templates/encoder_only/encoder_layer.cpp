@@ -158,6 +158,16 @@ void encoder_layer_forward(const EncoderLayer& L, const EncoderParams& p, const 
     a.bias = s.bias.f32(), a.bias_batch = nh * T * T;
   }
   attention(spec, a);
+  if (!deberta) {
+    // A row with no real token: transformers adds finfo.min to every score, which swamps them all equally,
+    // so each query averages every value vector uniformly.
+    for (int64_t bb : b.masked_rows) {
+      std::vector<float> mean(size_t(A), 0.f);
+      for (int64_t j = 0; j < T; ++j) cpu::add_inplace(mean.data(), s.v.f32() + (bb * T + j) * A, A);
+      cpu::scale_inplace(mean.data(), 1.f / float(T), A);
+      for (int64_t i = 0; i < T; ++i) std::memcpy(s.ctx.f32() + (bb * T + i) * A, mean.data(), size_t(A) * sizeof(float));
+    }
+  }
   if (deberta && b.any_padding) {
     // XSoftmax masks query rows too: padded queries attend to nothing and get a zero context.
     for (int64_t r = 0; r < N; ++r)

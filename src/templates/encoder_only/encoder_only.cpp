@@ -1,6 +1,7 @@
 // The encoder-only architecture template: one Model class for every BERT-family
 // model type. The model type is data (EncoderParams); the architecture class
 // picks the head (encoder_heads.h).
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -160,6 +161,9 @@ EncoderBatch EncoderOnlyModel::make_batch(const Tensor& ids, const Tensor* atten
     for (int64_t i = 0; i < b.B * b.T; ++i) b.mask[size_t(i)] = id.i64()[i] != p_.pad_token_id ? 1 : 0;
   }
   for (int64_t v : b.mask) b.any_padding |= v == 0;
+  for (int64_t r = 0; r < b.B; ++r)
+    if (std::all_of(b.mask.begin() + r * b.T, b.mask.begin() + (r + 1) * b.T, [](int64_t v) { return v == 0; }))
+      b.masked_rows.push_back(r);
   if (p_.naming == EncoderNaming::DebertaV2) deberta_prepare_batch(p_, b);
   return b;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -195,7 +196,9 @@ nlohmann::json EncoderParams::describe() const {
                          : naming == EncoderNaming::DebertaV2  ? "deberta-v2"
                                                                : "bert";
   j["weight_naming"] = naming_s;
-  j["norm"] = {{"kind", "layer_norm"}, {"placement", "post"}, {"eps", layer_norm_eps}, {"embedding_norm", true}};
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%g", double(layer_norm_eps));  // the config's decimal, not the float's expansion
+  j["norm"] = {{"kind", "layer_norm"}, {"placement", "post"}, {"eps", std::stod(eps)}, {"embedding_norm", true}};
   j["sizes"] = {{"vocab", vocab_size},       {"hidden", hidden_size},   {"embedding", embedding_size},
                 {"layers", num_layers},      {"heads", num_heads},      {"head_dim", head_dim},
                 {"intermediate", intermediate_size}, {"max_positions", max_position_embeddings},
@@ -204,6 +207,7 @@ nlohmann::json EncoderParams::describe() const {
   pos["kind"] = position_kind_name(positions);
   if (padding_idx_positions) pos["ids"] = "padding_idx + cumsum(input_ids != pad_token_id)";
   if (sinusoidal_positions) pos["sinusoidal"] = true;
+  if (naming == EncoderNaming::DebertaV2 && deberta.relative_attention) pos["relative"] = "disentangled (c2p/p2c)";
   j["positions"] = pos;
   nlohmann::json att;
   att["kind"] = naming == EncoderNaming::DebertaV2 && deberta.relative_attention ? "disentangled" : "mha";
