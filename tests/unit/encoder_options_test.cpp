@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "parts/relative_position.h"
 #include "templates/model.h"
 
@@ -108,6 +109,37 @@ TEST(EncoderOptions, PaddedRowEqualsUnpaddedRun) {
     EXPECT_LT(worst, 1e-4);
     EXPECT_TRUE(all_finite(padded));
   }
+}
+
+// TF-converted checkpoints name LayerNorm parameters gamma / beta; transformers renames them on load.
+TEST(EncoderOptions, GammaBetaLayerNormNamesLoad) {
+  const std::string rel = "models/bert/BertForMaskedLM";
+  TempModel tmp(rel, json::object());
+  auto ck = Checkpoint::open_dir(fixture(rel).string());
+  json header = json::object();
+  std::string data;
+  for (const std::string& name : ck->names()) {
+    Tensor t = ck->get(name).to_f32();
+    std::string out = name;
+    const std::string w = "LayerNorm.weight", b = "LayerNorm.bias";
+    if (out.size() > w.size() && out.compare(out.size() - w.size(), w.size(), w) == 0)
+      out.replace(out.size() - 6, 6, "gamma");
+    else if (out.size() > b.size() && out.compare(out.size() - b.size(), b.size(), b) == 0)
+      out.replace(out.size() - 4, 4, "beta");
+    header[out] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {data.size(), data.size() + t.nbytes()}}};
+    data.append(static_cast<const char*>(t.raw()), t.nbytes());
+  }
+  std::string h = header.dump();
+  const uint64_t n = h.size();
+  std::ofstream f(fs::path(tmp.dir()) / "model.safetensors", std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(&n), 8);
+  f << h << data;
+  f.close();
+  ASSERT_FALSE(Checkpoint::open_dir(tmp.dir())->has("bert.embeddings.LayerNorm.weight"));
+  TensorMap in{{"input_ids", ids_tensor(2, 8, 128, 0)}};
+  Tensor ref = load_model(fixture(rel).string())->forward(in).at("logits");
+  Tensor got = load_model(tmp.dir())->forward(in).at("logits");
+  EXPECT_EQ(max_abs_diff(got, ref), 0.0);
 }
 
 // An all-padding row must not turn into NaN: transformers averages the values uniformly (BERT family)

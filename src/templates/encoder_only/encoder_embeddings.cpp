@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 
 namespace ia {
 
@@ -45,10 +46,10 @@ EncoderEmbeddings EncoderEmbeddings::load(const Weights& base, const EncoderPara
 
   if (p.naming == EncoderNaming::DebertaV2) {
     if (E != H) e.project_before_norm = Linear::load(emb.pp("embed_proj"), E, H, false);
-    e.norm = LayerNorm::load(emb.pp("LayerNorm"), H, p.layer_norm_eps);
+    e.norm = load_encoder_layer_norm(emb.pp("LayerNorm"), H, p.layer_norm_eps);
     e.zero_padded_rows = true;
   } else {
-    e.norm = LayerNorm::load(emb.pp("LayerNorm"), E, p.layer_norm_eps);
+    e.norm = load_encoder_layer_norm(emb.pp("LayerNorm"), E, p.layer_norm_eps);
     if (p.naming == EncoderNaming::Albert)
       e.project_after_norm = Linear::load(base.pp("encoder").pp("embedding_hidden_mapping_in"), E, H, true);
     else if (E != H)

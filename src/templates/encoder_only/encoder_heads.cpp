@@ -1,6 +1,7 @@
 #include "templates/encoder_only/encoder_heads.h"
 
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 
 namespace ia {
 
@@ -107,7 +108,7 @@ MlmHead MlmHead::load(const Weights& root, const EncoderParams& p, const Tensor&
     throw Unsupported(cat(p.config_label, ": no masked-LM head for model type '", t, "'"));
   }
   m.dense = Linear::load(dense, H, out_dim, true);
-  m.norm = LayerNorm::load(norm, out_dim, eps);
+  m.norm = load_encoder_layer_norm(norm, out_dim, eps);
   Tensor w = p.tie_word_embeddings ? word_embeddings : dec.get_raw("weight", {V, out_dim});
   IA_CHECK(w.rank() == 2 && w.dim(0) == V && w.dim(1) == out_dim, p.config_label,
            ": tied decoder needs word embeddings of shape [", V, ", ", out_dim, "], got ", shape_str(w.shape()));
