@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "parts/relative_position.h"
+#include "formats/safetensors.h"
+#include "templates/encoder_only/encoder_only.h"
 #include "templates/model.h"
 
 using namespace ia;
@@ -140,6 +142,25 @@ TEST(EncoderOptions, GammaBetaLayerNormNamesLoad) {
   Tensor ref = load_model(fixture(rel).string())->forward(in).at("logits");
   Tensor got = load_model(tmp.dir())->forward(in).at("logits");
   EXPECT_EQ(max_abs_diff(got, ref), 0.0);
+}
+
+// Composite models reuse the template on a sub-config: RAG's DPR question encoder reproduces the
+// question_pooler_output recorded in the RAG fixture.
+TEST(EncoderOptions, BuildsRagQuestionEncoderFromSubConfig) {
+  const fs::path dir = fixture("models/rag/RagTokenForGeneration");
+  ModelContext rag = ModelContext::open(dir.string());
+  ModelContext ctx;
+  ctx.dir = rag.dir;
+  ctx.config = HFConfig::from_json(rag.config.raw()["question_encoder"], rag.config.label() + " [question_encoder]");
+  ctx.model_type = ctx.config.get_string("model_type");
+  ctx.checkpoint = Checkpoint::open_dir(dir.string());
+  auto enc = build_encoder_only(ctx, "rag.question_encoder", "DPRQuestionEncoder");
+  EXPECT_EQ(enc->describe()["weight_prefix"], "rag.question_encoder.question_encoder.bert_model");
+  auto ref = SafetensorsFile::open((dir / "reference.safetensors").string());
+  Tensor got = enc->forward({{"input_ids", ref->tensor("forward.in.question_input_ids")}}).at("pooler_output");
+  Tensor want = ref->tensor("forward.out.question_pooler_output");
+  ASSERT_EQ(got.shape(), want.shape());
+  EXPECT_LT(max_abs_diff(got, want.to_f32()), 1e-4);
 }
 
 // An all-padding row must not turn into NaN: transformers averages the values uniformly (BERT family)

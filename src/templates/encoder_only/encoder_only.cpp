@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "templates/encoder_only/encoder_only.h"
 #include "templates/encoder_only/deberta_attention.h"
 #include "templates/encoder_only/encoder_embeddings.h"
 #include "templates/encoder_only/encoder_heads.h"
@@ -19,7 +20,7 @@ namespace {
 
 class EncoderOnlyModel : public Model {
  public:
-  explicit EncoderOnlyModel(const ModelContext& ctx);
+  EncoderOnlyModel(const ModelContext& ctx, const std::string& weight_prefix, const std::string& architecture);
   const std::string& model_type() const override { return p_.model_type; }
   Family family() const override { return Family::EncoderOnly; }
   TensorMap forward(const TensorMap& inputs) override;
@@ -48,10 +49,13 @@ class EncoderOnlyModel : public Model {
   Linear dpr_proj_, dpr_relevance_;                   // DPR encode_proj / reader qa_classifier
 };
 
-EncoderOnlyModel::EncoderOnlyModel(const ModelContext& ctx) {
+EncoderOnlyModel::EncoderOnlyModel(const ModelContext& ctx, const std::string& weight_prefix,
+                                   const std::string& architecture) {
+  IA_CHECK(ctx.checkpoint, ctx.config.label(), ": no checkpoint opened for the encoder");
   p_ = EncoderParams::from_context(ctx);
+  if (!architecture.empty()) p_.architecture = architecture;
   head_ = choose_head(p_);
-  const Weights root(ctx.checkpoint);
+  const Weights root(ctx.checkpoint, weight_prefix);
   const std::string probe = "embeddings.word_embeddings.weight";
   Weights base;
   if (p_.model_type == "dpr" && head_.base_prefix.empty()) {
@@ -278,10 +282,15 @@ std::vector<std::string> EncoderOnlyModel::tasks() const {
 
 }  // namespace
 
+std::unique_ptr<Model> build_encoder_only(const ModelContext& ctx, const std::string& weight_prefix,
+                                          const std::string& architecture) {
+  return std::make_unique<EncoderOnlyModel>(ctx, weight_prefix, architecture);
+}
+
 FamilyTemplate encoder_only_template() {
   return {Family::EncoderOnly,
           {"bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra", "deberta-v2", "dpr"},
-          [](const ModelContext& ctx) -> std::unique_ptr<Model> { return std::make_unique<EncoderOnlyModel>(ctx); }};
+          [](const ModelContext& ctx) { return build_encoder_only(ctx); }};
 }
 
 }  // namespace ia
