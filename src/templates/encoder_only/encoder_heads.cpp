@@ -55,10 +55,8 @@ HeadChoice choose_head(const EncoderParams& p) {
   }
   if (a.empty() || (ends_with(a, "Model") && !ends_with(a, "LMHeadModel"))) h.kind = HeadKind::Base;
   else if (ends_with(a, "ForMaskedLM")) h.kind = HeadKind::MaskedLM;
-  else if (ends_with(a, "ForCausalLM") || a == "BertLMHeadModel") {
-    h.kind = HeadKind::MaskedLM;
-    h.causal = true;
-  } else if (ends_with(a, "ForSequenceClassification")) h.kind = HeadKind::SequenceClassification;
+  else if (ends_with(a, "ForCausalLM") || a == "BertLMHeadModel") h.kind = HeadKind::MaskedLM;  // causal via is_decoder
+  else if (ends_with(a, "ForSequenceClassification")) h.kind = HeadKind::SequenceClassification;
   else if (ends_with(a, "ForTokenClassification")) h.kind = HeadKind::TokenClassification;
   else if (ends_with(a, "ForQuestionAnswering")) h.kind = HeadKind::QuestionAnswering;
   else if (ends_with(a, "ForMultipleChoice") && t != "electra") h.kind = HeadKind::MultipleChoice;
@@ -78,7 +76,6 @@ MlmHead MlmHead::load(const Weights& root, const EncoderParams& p, const Tensor&
   const int64_t H = p.hidden_size, E = p.embedding_size, V = p.vocab_size;
   const std::string& t = p.model_type;
   Weights dense, norm, dec, bias_owner;
-  std::string bias_name = "bias";
   int64_t out_dim = H;  // width of the transformed features the decoder reads
   float eps = p.layer_norm_eps;
   m.act = p.act;
@@ -113,8 +110,10 @@ MlmHead MlmHead::load(const Weights& root, const EncoderParams& p, const Tensor&
   IA_CHECK(w.rank() == 2 && w.dim(0) == V && w.dim(1) == out_dim, p.config_label,
            ": tied decoder needs word embeddings of shape [", V, ", ", out_dim, "], got ", shape_str(w.shape()));
   // The decoder bias is a separate parameter that transformers ties to decoder.bias.
-  Tensor b = bias_owner.has(bias_name) ? bias_owner.get(bias_name, {V}) : dec.get("bias", {V});
-  m.decoder = Linear::from(w.dtype() == DType::F32 || w.dtype() == DType::F16 || w.dtype() == DType::BF16 ? w : w.to_f32(), b);
+  // Older checkpoints only store decoder.bias.
+  Tensor b = bias_owner.has("bias") ? bias_owner.get("bias", {V}) : dec.get("bias", {V});
+  const bool kernel_dtype = w.dtype() == DType::F32 || w.dtype() == DType::F16 || w.dtype() == DType::BF16;
+  m.decoder = Linear::from(kernel_dtype ? w : w.to_f32(), b);
   return m;
 }
 

@@ -15,7 +15,8 @@ namespace ia {
 
 enum class HeadKind {
   Base,                    // XxxModel: last_hidden_state (+ pooler_output)
-  MaskedLM,                // XxxForMaskedLM (also BertLMHeadModel / XxxForCausalLM: same head, causal mask)
+  MaskedLM,                // XxxForMaskedLM (also BertLMHeadModel / XxxForCausalLM: same head; config.is_decoder
+                           // makes the attention causal)
   SequenceClassification,  // logits [B, num_labels]
   TokenClassification,     // logits [B, T, num_labels]
   QuestionAnswering,       // start_logits / end_logits [B, T]
@@ -30,7 +31,6 @@ enum class HeadKind {
 struct HeadChoice {
   HeadKind kind = HeadKind::Base;
   std::string base_prefix;  // where the base model lives when a head wraps it ("bert", "ctx_encoder.bert_model", ...)
-  bool causal = false;      // XxxForCausalLM / BertLMHeadModel
 };
 
 // Maps (model_type, architecture) to a head; Unsupported for classes this template does not implement.
