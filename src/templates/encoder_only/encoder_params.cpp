@@ -145,7 +145,7 @@ EncoderParams EncoderParams::from_context(const ModelContext& ctx) {
   p.pad_token_id = c.get_int("pad_token_id", d.pad);
   p.embedding_size = d.embedding ? c.get_int("embedding_size", d.embedding) : c.get_int("embedding_size", p.hidden_size);
   if (ctx.model_type == "bert" || ctx.model_type == "dpr" || ctx.model_type == "roberta" ||
-      ctx.model_type == "xlm-roberta")
+      ctx.model_type == "xlm-roberta" || distil)
     p.embedding_size = p.hidden_size;  // these embeddings are built with hidden_size whatever the config says
   p.act = cpu::act_from_name(p.hidden_act, c.label() + (distil ? " field 'activation'" : " field 'hidden_act'"));
 
