@@ -11,6 +11,9 @@ namespace ia::cli {
 using Action = std::function<int()>;
 Action add_verify(CLI::App& app);
 Action add_inspect(CLI::App& app);
+Action add_bench(CLI::App& app);
+Action add_make_checkpoint(CLI::App& app);
+Action add_compose(CLI::App& app);
 
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();
