@@ -1,8 +1,11 @@
 // Unigram (SentencePiece): best segmentation by total piece score (Viterbi over
 // the byte lattice), unknown chars fused into one unk piece, optional byte fallback.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <cmath>
 #include <unordered_map>
 
 #include "tokenizers/json_util.h"
@@ -171,6 +174,53 @@ class Unigram : public Model {
   size_t vocab_size() const override { return pieces.size(); }
 };
 
+// The score as serde_json (the Rust library's JSON parser) reads it: without its
+// float_roundtrip feature it converts the decimal digits to f64 and then divides
+// by a power of ten, which can be 1 ULP off the correctly rounded value. Unigram
+// ties between equal-scoring segmentations depend on those last bits. The file's
+// text is the shortest round-trip form of `exact`, which to_chars reproduces.
+double serde_json_float(double exact) {
+  if (exact == 0.0 || !std::isfinite(exact)) return exact;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, exact, std::chars_format::scientific);
+  std::string text(buf, res.ptr);
+  bool negative = text[0] == '-';
+  size_t i = negative ? 1 : 0;
+  uint64_t sig = 0;
+  int exp10 = 0;
+  bool after_point = false;
+  for (; i < text.size() && text[i] != 'e'; ++i) {
+    if (text[i] == '.') {
+      after_point = true;
+      continue;
+    }
+    if (sig > (UINT64_MAX - 9) / 10) return exact;  // cannot happen for 17 digits
+    sig = sig * 10 + uint64_t(text[i] - '0');
+    if (after_point) --exp10;
+  }
+  if (i < text.size()) exp10 += std::atoi(text.c_str() + i + 1);
+  auto pow10 = [](int e) {
+    char p[16];
+    std::snprintf(p, sizeof p, "1e%d", e);
+    return std::strtod(p, nullptr);
+  };
+  double f = double(sig);
+  int e = exp10;
+  for (;;) {
+    int a = e < 0 ? -e : e;
+    if (a <= 308) {
+      if (e >= 0) f *= pow10(a);
+      else f /= pow10(a);
+      break;
+    }
+    if (f == 0.0) break;
+    if (e >= 0) return exact;
+    f /= 1e308;
+    e += 308;
+  }
+  return negative ? -f : f;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> unigram_from_json(const json& j, const JPath& p) {
@@ -184,7 +234,7 @@ std::unique_ptr<Model> unigram_from_json(const json& j, const JPath& p) {
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
       json_fail((p / "vocab")[i], "expected [piece, score]");
     std::string piece = e[0].get<std::string>();
-    double score = e[1].get<double>();
+    double score = serde_json_float(e[1].get<double>());
     m->pieces.push_back({piece, score});
     m->ids[piece] = uint32_t(i);
     if (!piece.empty()) m->trie.insert(piece, uint32_t(i));
