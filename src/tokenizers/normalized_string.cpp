@@ -110,11 +110,16 @@ void NormalizedString::transform_range(Range n_range, const std::vector<CharChan
   new_text.reserve(n_range.second - n_range.first);
   for (const auto& ch : dest) {
     size_t idx = size_t(offset);
-    Range a;
+    // Out-of-range indices only arise from inconsistent change lists; clamp
+    // instead of reading past the alignments.
+    Range a{0, 0};
     if (ch.change > 0) {
-      a = idx < 1 ? Range{0, 0} : align_[idx - 1];
-    } else {
+      if (idx >= 1 && idx - 1 < align_.size()) a = align_[idx - 1];
+      else if (!align_.empty() && idx >= 1) a = align_.back();
+    } else if (idx < align_.size()) {
       a = align_[idx];
+    } else if (!align_.empty()) {
+      a = align_.back();
     }
     size_t replaced_size = 0;
     if (ch.change <= 0 && rp < replaced.size()) replaced_size = replaced[rp++];

@@ -1,8 +1,17 @@
 #include "tokenizers/pre_tokenized_string.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace ia::tok {
+
+// Makes room for `extra` more splits, growing geometrically (one split often
+// becomes tens of thousands of pieces; reallocating step by step is costly).
+static void grow(std::vector<Split>& v, size_t extra) {
+  size_t need = v.size() + extra;
+  if (need > v.capacity()) v.reserve(std::max(need, v.capacity() * 2));
+}
 
 PreTokenizedString::PreTokenizedString(const std::string& text) : original(text) {
   splits.push_back({NormalizedString(text), std::nullopt});
@@ -16,7 +25,9 @@ void PreTokenizedString::split(const std::function<std::vector<Split>(size_t, No
       out.push_back(std::move(splits[i]));
       continue;
     }
-    for (auto& s : fn(i, std::move(splits[i].normalized)))
+    auto pieces = fn(i, std::move(splits[i].normalized));
+    grow(out, pieces.size() + (splits.size() - i - 1));
+    for (auto& s : pieces)
       if (!s.normalized.empty()) out.push_back(std::move(s));
   }
   splits = std::move(out);
@@ -31,7 +42,9 @@ void PreTokenizedString::split_plain(
       out.push_back(std::move(splits[i]));
       continue;
     }
-    for (auto& s : fn(i, std::move(splits[i].normalized)))
+    auto pieces = fn(i, std::move(splits[i].normalized));
+    grow(out, pieces.size() + (splits.size() - i - 1));
+    for (auto& s : pieces)
       if (!s.empty()) out.push_back({std::move(s), std::nullopt});
   }
   splits = std::move(out);
