@@ -48,6 +48,8 @@ void Encoding::merge_with(const Encoding& pair, bool growing_offsets) {
 }
 
 Encoding Encoding::merge(std::vector<Encoding> encs, bool growing_offsets) {
+  // Merging one encoding into an empty one yields that encoding unchanged.
+  if (encs.size() == 1) return std::move(encs[0]);
   Encoding out;
   for (auto& e : encs) out.merge_with(e, growing_offsets);
   return out;

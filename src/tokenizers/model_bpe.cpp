@@ -5,6 +5,7 @@
 #include <mutex>
 #include <queue>
 #include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "tokenizers/json_util.h"
@@ -14,6 +15,13 @@
 namespace ia::tok {
 namespace {
 
+// Hash map keyed by std::string that can be searched with a string_view.
+struct StrHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using Vocab = std::unordered_map<std::string, uint32_t, StrHash, std::equal_to<>>;
+
 struct Symbol {
   uint32_t c;
   long prev, next;
@@ -22,7 +30,7 @@ struct Symbol {
 
 class BPE : public Model {
  public:
-  std::unordered_map<std::string, uint32_t> vocab;
+  Vocab vocab;
   std::unordered_map<uint32_t, std::string> vocab_r;
   std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> merges;  // (a,b) -> (rank, new id)
   std::optional<std::string> unk_token, prefix, suffix;
@@ -65,10 +73,16 @@ class BPE : public Model {
       uni::next(w, i);
       bool is_first = b == 0, is_last = i == w.size();
       size_t byte_len = i - b;
-      s.assign(w, b, byte_len);
-      if (!is_first && prefix) s = *prefix + s;
-      if (is_last && suffix) s += *suffix;
-      auto it = vocab.find(s);
+      bool decorate = (!is_first && prefix && !prefix->empty()) || (is_last && suffix && !suffix->empty());
+      std::string_view sv(w.data() + b, byte_len);
+      if (decorate) {
+        s.clear();
+        if (!is_first && prefix) s += *prefix;
+        s.append(sv);
+        if (is_last && suffix) s += *suffix;
+        sv = s;
+      }
+      auto it = vocab.find(sv);
       if (it != vocab.end()) {
         if (unk) {
           add(unk->first, unk->second);
@@ -79,10 +93,10 @@ class BPE : public Model {
       }
       if (byte_fallback) {
         bool all = true;
-        for (unsigned char c : s) all &= byte_ids[c].has_value();
+        for (unsigned char c : sv) all &= byte_ids[c].has_value();
         if (all) {
           // Rust pushes the byte tokens without flushing a pending unk first.
-          for (unsigned char c : s) add(*byte_ids[c], 1);
+          for (unsigned char c : sv) add(*byte_ids[c], 1);
           continue;
         }
       }
@@ -148,7 +162,7 @@ class BPE : public Model {
   }
 
   std::optional<uint32_t> token_to_id(const std::string& t) const override {
-    auto it = vocab.find(t);
+    auto it = vocab.find(std::string_view(t));
     if (it == vocab.end()) return std::nullopt;
     return it->second;
   }

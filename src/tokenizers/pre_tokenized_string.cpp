@@ -94,9 +94,18 @@ void PreTokenizedString::tokenize_with_limit(const std::function<std::vector<Tok
   }
 }
 
-Encoding PreTokenizedString::into_encoding(std::optional<uint32_t> word_idx, uint32_t type_id) const {
+Encoding PreTokenizedString::into_encoding(std::optional<uint32_t> word_idx, uint32_t type_id) && {
   Encoding enc;
   if (splits.empty()) return enc;
+  size_t total = 0;
+  for (const auto& sp : splits) total += sp.tokens ? sp.tokens->size() : 0;
+  enc.ids.reserve(total);
+  enc.tokens.reserve(total);
+  enc.offsets.reserve(total);
+  enc.word_ids.reserve(total);
+  enc.type_ids.reserve(total);
+  enc.special_tokens_mask.reserve(total);
+  enc.attention_mask.reserve(total);
   // Byte -> code point index of `original` (every byte of a char maps to that char).
   std::vector<uint32_t> char_of_byte(original.size());
   {
@@ -115,15 +124,15 @@ Encoding PreTokenizedString::into_encoding(std::optional<uint32_t> word_idx, uin
     return {start, last + 1};
   };
   for (size_t idx = 0; idx < splits.size(); ++idx) {
-    const auto& sp = splits[idx];
+    auto& sp = splits[idx];
     IA_CHECK(sp.tokens.has_value(), "tokenizer: split has not been tokenized");
     Offsets base = sp.normalized.offsets_original();
-    for (const auto& t : *sp.tokens) {
+    for (auto& t : *sp.tokens) {
       Offsets off = t.offsets;
       if (auto r = sp.normalized.normalized_to_original({t.offsets.first, t.offsets.second}))
         off = {base.first + r->first, base.first + r->second};
       off = convert(off);
-      enc.push(t.id, t.value, off, word_idx ? word_idx : std::optional<uint32_t>(uint32_t(idx)), type_id);
+      enc.push(t.id, std::move(t.value), off, word_idx ? word_idx : std::optional<uint32_t>(uint32_t(idx)), type_id);
     }
   }
   return enc;

@@ -33,7 +33,7 @@ class PreTokenizedString {
                            TruncationDirection dir);
   // Builds the Encoding; offsets are code points of `original`. `word_idx`
   // overrides the per-split word index.
-  Encoding into_encoding(std::optional<uint32_t> word_idx, uint32_t type_id) const;
+  Encoding into_encoding(std::optional<uint32_t> word_idx, uint32_t type_id) &&;
 };
 
 }  // namespace ia::tok

@@ -34,7 +34,7 @@ struct Tokenizer::Impl {
       p.tokenize_with_limit(fn, truncation->max_length, truncation->direction);
     else
       p.tokenize(fn);
-    return p.into_encoding(std::nullopt, type_id);
+    return std::move(p).into_encoding(std::nullopt, type_id);
   }
 
   Encoding post_process(Encoding enc, std::optional<Encoding> pair, bool add_special) const {
