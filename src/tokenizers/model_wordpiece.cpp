@@ -1,5 +1,7 @@
 // WordPiece: greedy longest-match-first with a continuing-subword prefix; a word
 // that cannot be covered (or is too long) becomes the unk token.
+#include <algorithm>
+#include <string_view>
 #include <unordered_map>
 
 #include "tokenizers/json_util.h"
@@ -9,15 +11,21 @@
 namespace ia::tok {
 namespace {
 
+struct StrHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class WordPiece : public Model {
  public:
-  std::unordered_map<std::string, uint32_t> vocab;
+  std::unordered_map<std::string, uint32_t, StrHash, std::equal_to<>> vocab;
   std::unordered_map<uint32_t, std::string> vocab_r;
   std::string unk_token = "[UNK]", prefix = "##";
   size_t max_chars = 100;
+  size_t max_key_len = 0;  // longest vocabulary entry, in bytes
 
   std::vector<Token> unk(const std::string& seq) const {
-    auto it = vocab.find(unk_token);
+    auto it = vocab.find(std::string_view(unk_token));
     IA_CHECK(it != vocab.end(), "WordPiece: unk_token '", unk_token, "' is not in the vocabulary");
     return {Token{it->second, unk_token, {0, seq.size()}}};
   }
@@ -26,20 +34,26 @@ class WordPiece : public Model {
     if (uni::char_count(seq) > max_chars) return unk(seq);
     std::vector<Token> out;
     size_t start = 0;
-    std::string sub;
+    std::string buf;  // prefix + rest of the word; candidates are its prefixes
     while (start < seq.size()) {
-      size_t end = seq.size();
+      // Candidates longer than the longest vocabulary entry cannot match, so the
+      // search starts there (same result as starting at the end, far cheaper).
+      size_t room = max_key_len - (start > 0 ? std::min(max_key_len, prefix.size()) : 0);
+      size_t end = std::min(seq.size(), start + room);
+      while (end > start && end < seq.size() && (static_cast<unsigned char>(seq[end]) & 0xC0) == 0x80) --end;
+      size_t pre = start > 0 ? prefix.size() : 0;
+      buf.assign(start > 0 ? prefix : std::string());
+      buf.append(seq, start, end - start);
       bool found = false;
       while (start < end) {
-        sub = start > 0 ? prefix : std::string();
-        sub.append(seq, start, end - start);
+        std::string_view sub(buf.data(), pre + (end - start));
         auto it = vocab.find(sub);
         if (it != vocab.end()) {
-          out.push_back({it->second, sub, {start, end}});
+          out.push_back({it->second, std::string(sub), {start, end}});
           found = true;
           break;
         }
-        // Step back one char (of the candidate, as Rust does; same as of seq here).
+        // Step back one char.
         size_t e = end - 1;
         while (e > start && (static_cast<unsigned char>(seq[e]) & 0xC0) == 0x80) --e;
         end = e;
@@ -50,7 +64,7 @@ class WordPiece : public Model {
     return out;
   }
   std::optional<uint32_t> token_to_id(const std::string& t) const override {
-    auto it = vocab.find(t);
+    auto it = vocab.find(std::string_view(t));
     if (it == vocab.end()) return std::nullopt;
     return it->second;
   }
@@ -105,6 +119,7 @@ void read_vocab(M& m, const json& j, const JPath& p) {
 std::unique_ptr<Model> wordpiece_from_json(const json& j, const JPath& p) {
   auto m = std::make_unique<WordPiece>();
   read_vocab(*m, j, p);
+  for (const auto& [k, v] : m->vocab) m->max_key_len = std::max(m->max_key_len, k.size());
   m->unk_token = jstr_or(j, "unk_token", "[UNK]", p);
   m->prefix = jstr_or(j, "continuing_subword_prefix", "##", p);
   int64_t mc = jint_or(j, "max_input_chars_per_word", 100, p);
