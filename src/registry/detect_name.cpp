@@ -100,6 +100,19 @@ const std::vector<Alias>& aliases() {
       {"byt5", "t5", ED, "ByT5 uses T5"},
       {"sentence-t5", "t5", ED, "Sentence-T5 uses T5"},
       {"mt0", "mt5", ED, "mT0 is an mT5 fine-tune"},
+      {"t0", "t5", ED, "T0 is a T5 fine-tune"},
+      {"t0pp", "t5", ED, "T0++ is a T5 fine-tune"},
+      {"t0p", "t5", ED, "T0+ is a T5 fine-tune"},
+      {"opus-mt", "marian", ED, "OPUS-MT translation models are Marian"},
+      {"galactica", "opt", DO, "Galactica uses OPT"},
+      {"cerebras-gpt", "gpt2", DO, "Cerebras-GPT uses GPT-2"},
+      {"yi", "llama", DO, "Yi uses the LLaMA architecture"},
+      {"command-r", "cohere", DO, "Command-R is Cohere"},
+      {"c4ai-command", "cohere", DO, "Command-R is Cohere"},
+      {"codegemma", "gemma", DO, "CodeGemma is Gemma"},
+      {"granite", "granite", DO, "IBM Granite (model_type granite arrived in transformers 4.45)"},
+      {"e5", "bert", EO, "E5 English embedding models are BERT"},
+      {"multilingual-e5", "xlm-roberta", EO, "multilingual E5 is XLM-RoBERTa"},
       {"long-t5", "longt5", ED, "LongT5"},
       {"distilgpt2", "gpt2", DO, "DistilGPT2 is GPT-2"},
       {"distilroberta", "roberta", EO, "DistilRoBERTa is RoBERTa"},
@@ -183,6 +196,7 @@ const char* moe_sibling(const std::string& t) {
   if (t == "mistral") return "mixtral";
   if (t == "olmo") return "olmoe";
   if (t == "phi3") return "phimoe";
+  if (t == "granite") return "granitemoe";
   return "";
 }
 
@@ -285,7 +299,7 @@ void set_type(Detection& d, const std::string& model_type, Family fallback_famil
 // Rule 4: sparse-expert markers in the name.
 bool moe_marker(const std::string& s, std::string* which) {
   static const std::regex experts_x_size("(^|[^a-z0-9])[0-9]+x[0-9]+(\\.[0-9]+)?b($|[^a-z])");
-  static const std::regex active_params("-a[0-9]+(\\.[0-9]+)?b($|[^a-z])");
+  static const std::regex active_params("-a[0-9]+(\\.[0-9]+)?[bm]($|[^a-z])");
   if (!boundary_matches(s, "moe").empty()) {
     *which = "token \"moe\"";
     return true;
@@ -295,7 +309,7 @@ bool moe_marker(const std::string& s, std::string* which) {
     return true;
   }
   if (std::regex_search(s, active_params)) {
-    *which = "active-parameter suffix (e.g. -a2.7b)";
+    *which = "active-parameter suffix (e.g. -a2.7b, -a400m)";
     return true;
   }
   return false;

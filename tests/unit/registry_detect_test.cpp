@@ -107,6 +107,11 @@ TEST(RegistryDetectName, CommonHubNames) {
       {"huggingface/autoformer-tourism-monthly", "autoformer", Family::Other, 0.85},
       {"https://huggingface.co/openai/clip-vit-large-patch14", "clip", Family::VisionText, 0.85},
       {"stabilityai/stable-diffusion-2-1", "", Family::Diffusion, 0.85},
+      {"bigscience/T0pp", "t5", Family::EncoderDecoder, 0.85},  // T0 is T5, not the org's BLOOM
+      {"Helsinki-NLP/opus-mt-en-de", "marian", Family::EncoderDecoder, 0.85},
+      {"intfloat/e5-base-v2", "bert", Family::EncoderOnly, 0.85},
+      {"01-ai/Yi-6B", "llama", Family::DecoderOnly, 0.85},
+      {"microsoft/Phi-3.5-MoE-instruct", "phimoe", Family::MixtureOfExperts, 0.85},
   };
   for (const auto& c : cases) expect_name(c);
 }
@@ -120,7 +125,10 @@ TEST(RegistryDetectName, MarkersAndOrganisations) {
   d = detect_from_name("someone/Qwen2-MoE-tiny");
   EXPECT_EQ(d.family, Family::MixtureOfExperts);
   EXPECT_EQ(d.model_type, "qwen2_moe");
-  d = detect_from_name("ibm/granite-moe-3b");
+  d = detect_from_name("ibm-granite/granite-3.0-1b-a400m-base");  // active-parameter suffix
+  EXPECT_EQ(d.family, Family::MixtureOfExperts);
+  EXPECT_EQ(d.model_type, "granitemoe");
+  d = detect_from_name("acme/widget-moe-3b");
   EXPECT_EQ(d.family, Family::MixtureOfExperts);
   EXPECT_EQ(d.model_type, "");
   EXPECT_LE(d.confidence, 0.5);
