@@ -241,7 +241,13 @@ Detection detect_from_dir(const std::string& dir) {
 Detection detect(const std::string& name_or_dir) {
   std::error_code ec;
   if (fs::is_directory(name_or_dir, ec)) return detect_from_dir(name_or_dir);
-  return detect_from_name(name_or_dir);
+  // Something spelled as a filesystem path is never a hub id: a missing directory
+  // is an error, not a guess from its last component.
+  const std::string& s = name_or_dir;
+  bool path_like = s.rfind("/", 0) == 0 || s.rfind("./", 0) == 0 || s.rfind("../", 0) == 0 || s.rfind("~", 0) == 0 ||
+                   s == "." || s == "..";
+  if (path_like || fs::exists(s, ec)) return detect_from_dir(s);
+  return detect_from_name(s);
 }
 
 nlohmann::json detection_to_json(const Detection& d) {

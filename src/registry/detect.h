@@ -50,7 +50,8 @@ struct Detection {
 Detection detect_from_dir(const std::string& dir);
 // Best guess from a model name or hub id; never throws.
 Detection detect_from_name(const std::string& name);
-// A directory when `name_or_dir` is an existing directory, otherwise a name.
+// A directory when `name_or_dir` exists or is spelled as a path (/..., ./..., ../..., ~...;
+// a missing one throws), otherwise a name or hub id.
 Detection detect(const std::string& name_or_dir);
 
 // Task served by a head class (architectures[0]) given the model's registry entry

@@ -388,4 +388,7 @@ TEST(RegistryDetect, DispatchesOnDirectoryOrName) {
   Detection n = detect("gpt2-medium");
   EXPECT_EQ(n.source, "name");
   EXPECT_EQ(n.model_type, "gpt2");
+  // Path spellings are directories, never guessed as names.
+  EXPECT_THROW(detect("/nonexistent/ia/gpt2"), Error);
+  EXPECT_THROW(detect("./no-such-dir/bert-base-uncased"), Error);
 }

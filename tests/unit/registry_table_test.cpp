@@ -2,6 +2,7 @@
 // family coverage, derived support status.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -16,6 +17,22 @@ TEST(RegistryTable, HasEveryConfigMappingEntry) {
   // (src/transformers/models/auto/configuration_auto.py), counted by parsing that file.
   EXPECT_EQ(kTransformers4442ModelTypeCount, 264u);
   EXPECT_EQ(model_type_table().size(), kTransformers4442ModelTypeCount);
+}
+
+TEST(RegistryTable, SameNamesInSameOrderAsTransformers) {
+  // FNV-1a 64 of every CONFIG_MAPPING_NAMES key of transformers 4.44.2, in file order,
+  // each followed by '\n' (computed in Python from configuration_auto.py). Catches a
+  // renamed, dropped or reordered entry that the count alone would not.
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&](char c) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  };
+  for (const auto& e : model_type_table()) {
+    for (const char* p = e.model_type; *p; ++p) mix(*p);
+    mix('\n');
+  }
+  EXPECT_EQ(h, 0x82b0c0bf089b1a62ull);
 }
 
 TEST(RegistryTable, NoDuplicatesAndLookupFindsEach) {
