@@ -3,6 +3,7 @@
 #include "tokenizers/byte_level_alphabet.h"
 #include "tokenizers/json_util.h"
 #include "tokenizers/regex.h"
+#include "tokenizers/unicode_scripts.h"
 
 namespace ia::tok {
 namespace {
@@ -152,6 +153,28 @@ struct FixedLength : PreTokenizer {
   }
 };
 
+// Splits where the Unicode script changes (spaces belong to either side).
+struct UnicodeScripts : PreTokenizer {
+  void pre_tokenize(PreTokenizedString& p) const override {
+    p.split_plain([](size_t, NormalizedString&& n) {
+      const std::string& s = n.get();
+      std::vector<size_t> cuts;
+      int last = -1;  // -1: none yet
+      for (size_t i = 0; i < s.size();) {
+        size_t b = i;
+        int script = fixed_script(uni::next(s, i));
+        if (script != 0 && last != 0 && last != script) cuts.push_back(b);
+        if (script != 0) last = script;
+      }
+      cuts.push_back(s.size());
+      std::vector<NormalizedString> out;
+      for (size_t k = 0; k + 1 < cuts.size(); ++k)
+        if (auto sl = n.slice_normalized({cuts[k], cuts[k + 1]})) out.push_back(std::move(*sl));
+      return out;
+    });
+  }
+};
+
 struct SequencePre : PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> items;
   void pre_tokenize(PreTokenizedString& p) const override {
@@ -243,7 +266,7 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const JPath
     }
     return s;
   }
-  if (type == "UnicodeScripts") throw Unsupported(p.str() + ": the UnicodeScripts pre-tokenizer is not supported");
+  if (type == "UnicodeScripts") return std::make_unique<UnicodeScripts>();
   json_fail(p / "type", "unknown pre-tokenizer type '" + type + "'");
 }
 
