@@ -13,6 +13,18 @@ const Regex& gpt2_regex() {
   return re;
 }
 
+// UTF-8 of the byte-level stand-in char of every byte.
+struct ByteLevelTable {
+  std::string utf8[256];
+  ByteLevelTable() {
+    for (int b = 0; b < 256; ++b) uni::append(utf8[b], byte_to_char(uint8_t(b)));
+  }
+};
+const std::string (&byte_level_table())[256] {
+  static const ByteLevelTable table;
+  return table.utf8;
+}
+
 bool is_bert_punc(char32_t c) { return uni::is_ascii_punctuation(c) || uni::is_punctuation(c); }
 
 struct ByteLevel : PreTokenizer {
@@ -24,17 +36,7 @@ struct ByteLevel : PreTokenizer {
                                     SplitBehavior::Isolated);
       return std::vector<NormalizedString>{std::move(n)};
     });
-    p.normalize([](NormalizedString& n) {
-      const std::string& s = n.get();
-      std::vector<CharChange> tr;
-      tr.reserve(s.size());
-      for (size_t i = 0; i < s.size();) {
-        size_t b = i;
-        uni::next(s, i);
-        for (size_t k = b; k < i; ++k) tr.push_back({byte_to_char(uint8_t(s[k])), k > b ? 1L : 0L});
-      }
-      n.transform(tr, 0);
-    });
+    p.normalize([](NormalizedString& n) { n.map_bytes(byte_level_table()); });
   }
 };
 
