@@ -177,7 +177,8 @@ std::vector<CaseResult> verify_model_fixture(const std::string& dir, const std::
     auto t0 = std::chrono::steady_clock::now();
     try {
       TensorMap inputs;
-      for (auto it = kase.value("inputs", json::object()).begin(); it != kase.value("inputs", json::object()).end(); ++it) {
+      const json case_inputs = kase.value("inputs", json::object());  // one object: begin/end must share it
+      for (auto it = case_inputs.begin(); it != case_inputs.end(); ++it) {
         if (it.value().is_object() && it.value().contains("tensor"))
           inputs[it.key()] = tensors->tensor(it.value()["tensor"].get<std::string>());
       }

@@ -1,0 +1,43 @@
+#include "parts/kv_cache.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace ia {
+
+void KVCache::reset(int64_t n_layers, int64_t batch, int64_t capacity, int64_t k_dim, int64_t v_dim) {
+  IA_CHECK(n_layers >= 0 && batch > 0 && capacity > 0, "KV cache: invalid size (layers ", n_layers, ", batch ", batch,
+           ", capacity ", capacity, ")");
+  batch_ = batch;
+  capacity_ = capacity;
+  k_dim_ = k_dim;
+  v_dim_ = v_dim;
+  len_ = 0;
+  k_.resize(size_t(n_layers));
+  v_.resize(size_t(n_layers));
+  for (auto& k : k_) k.resize(size_t(batch * capacity * k_dim));
+  for (auto& v : v_) v.resize(size_t(batch * capacity * v_dim));
+  mask_.assign(size_t(batch * capacity), 0);
+}
+
+void KVCache::write(int64_t layer, int64_t t, const float* k, int64_t k_stride, const float* v, int64_t v_stride) {
+  IA_CHECK(len_ + t <= capacity_, "KV cache: ", len_, " + ", t, " positions exceed the capacity ", capacity_);
+  float* kd = k_[size_t(layer)].data();
+  float* vd = v_[size_t(layer)].data();
+  for (int64_t b = 0; b < batch_; ++b)
+    for (int64_t i = 0; i < t; ++i) {
+      std::memcpy(kd + (b * capacity_ + len_ + i) * k_dim_, k + (b * t + i) * k_stride, size_t(k_dim_) * 4);
+      std::memcpy(vd + (b * capacity_ + len_ + i) * v_dim_, v + (b * t + i) * v_stride, size_t(v_dim_) * 4);
+    }
+}
+
+void KVCache::append_mask(int64_t t, const int64_t* mask) {
+  IA_CHECK(len_ + t <= capacity_, "KV cache: ", len_, " + ", t, " positions exceed the capacity ", capacity_);
+  for (int64_t b = 0; b < batch_; ++b)
+    for (int64_t i = 0; i < t; ++i) mask_[size_t(b * capacity_ + len_ + i)] = mask ? mask[b * t + i] : 1;
+}
+
+void KVCache::advance(int64_t t) { len_ += t; }
+
+}  // namespace ia

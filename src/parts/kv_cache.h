@@ -1,0 +1,45 @@
+// Preallocated key/value cache for decoder self-attention. One block per layer
+// holds [batch, capacity, kv_dim] keys and values; appending a step only copies
+// rows, so the decode loop never touches the heap. A key mask [batch, capacity]
+// (0 = padding) travels with the cache because attention reads both.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace ia {
+
+class KVCache {
+ public:
+  // (Re)allocates for `batch` rows of up to `capacity` positions; memory is kept
+  // when the new size fits the old allocation.
+  void reset(int64_t n_layers, int64_t batch, int64_t capacity, int64_t k_dim, int64_t v_dim);
+
+  int64_t batch() const { return batch_; }
+  int64_t capacity() const { return capacity_; }
+  int64_t length() const { return len_; }
+  int64_t k_dim() const { return k_dim_; }
+  int64_t v_dim() const { return v_dim_; }
+
+  // Writes `t` new rows per batch entry for `layer` at positions [length, length + t).
+  // k rows are `k_stride` floats apart in the source (row b*t + i), v likewise.
+  void write(int64_t layer, int64_t t, const float* k, int64_t k_stride, const float* v, int64_t v_stride);
+  // Appends the key mask of `t` new positions ([batch, t], may be null = all ones).
+  void append_mask(int64_t t, const int64_t* mask);
+  // Commits `t` positions after every layer has written them.
+  void advance(int64_t t);
+
+  const float* keys(int64_t layer) const { return k_[size_t(layer)].data(); }
+  const float* values(int64_t layer) const { return v_[size_t(layer)].data(); }
+  int64_t k_batch_stride() const { return capacity_ * k_dim_; }
+  int64_t v_batch_stride() const { return capacity_ * v_dim_; }
+  const int64_t* mask() const { return mask_.data(); }
+  int64_t* mask() { return mask_.data(); }
+
+ private:
+  int64_t batch_ = 0, capacity_ = 0, len_ = 0, k_dim_ = 0, v_dim_ = 0;
+  std::vector<std::vector<float>> k_, v_;
+  std::vector<int64_t> mask_;  // [batch, capacity]
+};
+
+}  // namespace ia
