@@ -10,6 +10,7 @@
 #include "bench/memory_usage.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "templates/decoder_only/decoder_model.h"
 #include "templates/model.h"
 
 namespace ia::bench {
@@ -70,6 +71,55 @@ double round_to(double v, int digits) {
   double m = 1;
   for (int i = 0; i < digits; ++i) m *= 10;
   return double(int64_t(v * m + (v >= 0 ? 0.5 : -0.5))) / m;
+}
+
+// Greedy choice per row, as generate() makes it.
+void argmax_rows(const float* logits, int64_t B, int64_t V, std::vector<int64_t>& out) {
+  out.resize(size_t(B));
+  for (int64_t b = 0; b < B; ++b) out[size_t(b)] = std::max_element(logits + b * V, logits + (b + 1) * V) - (logits + b * V);
+}
+
+struct DecodeTimes {
+  double prefill_s = 1e30, decode_s = 1e30;
+};
+
+// Exact split through the decoder template's own prefill / decode_step calls.
+DecodeTimes time_decoder_steps(DecoderModel& dm, const Tensor& ids, int64_t G, int repeat) {
+  const int64_t B = ids.dim(0), P = ids.dim(1), V = dm.vocab();
+  std::vector<int64_t> tok;
+  DecodeTimes t;
+  for (int i = 0; i < repeat; ++i) {
+    const double t0 = now_s();
+    argmax_rows(dm.prefill(ids.i64(), nullptr, B, P, P + G), B, V, tok);
+    const double t1 = now_s();
+    for (int64_t s = 1; s < G; ++s) argmax_rows(dm.decode_step(tok.data()), B, V, tok);
+    const double t2 = now_s();
+    IA_CHECK(dm.cache_length() == P + G - 1, "bench: decoder cache holds ", dm.cache_length(), " positions, expected ",
+             P + G - 1);
+    t.prefill_s = std::min(t.prefill_s, t1 - t0);
+    t.decode_s = std::min(t.decode_s, t2 - t1);
+  }
+  return t;
+}
+
+// Without step APIs: generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
+DecodeTimes time_generate(Model& model, const TensorMap& in, int64_t B, int64_t P, int64_t G, int repeat,
+                          const std::string& who) {
+  GenerateOptions g;
+  g.eos_stops = false;  // exactly max_new_tokens tokens, whatever the random weights predict
+  g.return_step_logits = false;
+  double t1 = 1e30, tg = 1e30;
+  for (int i = 0; i < repeat; ++i) {
+    g.max_new_tokens = 1;
+    t1 = std::min(t1, time_once([&] { model.generate(in, g); }));
+    g.max_new_tokens = G;
+    TensorMap out;
+    tg = std::min(tg, time_once([&] { out = model.generate(in, g); }));
+    auto it = out.find("sequences");
+    IA_CHECK(it != out.end() && it->second.rank() == 2 && it->second.dim(0) == B && it->second.dim(1) == P + G,
+             "bench: ", who, ": generate() did not return sequences of shape [", B, ", ", P + G, "]");
+  }
+  return {t1, std::max(tg - t1, 1e-9)};
 }
 
 }  // namespace
@@ -145,27 +195,21 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
   } else {
     r["prompt_tokens"] = P;
     r["gen_tokens"] = G;
-    GenerateOptions g;
-    g.eos_stops = false;  // exactly max_new_tokens tokens, whatever the random weights predict
-    g.return_step_logits = false;
     TensorMap warm;
     const int64_t wp = std::min<int64_t>(P, 8);
     warm["input_ids"] = random_ids(B, wp, target.vocab_size, opts.seed + 1);
     warm["attention_mask"] = ones_i64(B, wp);
-    g.max_new_tokens = 2;
-    r["warmup_s"] = round_to(time_once([&] { model.generate(warm, g); }), 4);
-    // generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
-    double t1 = 1e30, tg = 1e30;
-    for (int i = 0; i < opts.repeat; ++i) {
-      g.max_new_tokens = 1;
-      t1 = std::min(t1, time_once([&] { model.generate(in, g); }));
-      g.max_new_tokens = G;
-      TensorMap out;
-      tg = std::min(tg, time_once([&] { out = model.generate(in, g); }));
-      auto it = out.find("sequences");
-      IA_CHECK(it != out.end() && it->second.rank() == 2 && it->second.dim(0) == B && it->second.dim(1) == P + G,
-               "bench: ", target.model_type, ": generate() did not return sequences of shape [", B, ", ", P + G, "]");
+    DecodeTimes dt;
+    if (auto* dm = dynamic_cast<DecoderModel*>(&model)) {
+      r["timing"] = "prefill+decode_step";
+      r["warmup_s"] = round_to(time_once([&] { time_decoder_steps(*dm, warm["input_ids"], 3, 1); }), 4);
+      dt = time_decoder_steps(*dm, in["input_ids"], G, opts.repeat);
+    } else {
+      r["timing"] = "generate(1) vs generate(G)";
+      r["warmup_s"] = round_to(time_once([&] { time_generate(model, warm, B, wp, 2, 1, target.model_type); }), 4);
+      dt = time_generate(model, in, B, P, G, opts.repeat, target.model_type);
     }
+    const double t1 = dt.prefill_s, tg = dt.prefill_s + dt.decode_s;
     const double decode_s = std::max(tg - t1, 1e-9);
     const double decode_tps = double(B * (G - 1)) / decode_s;
     r["prefill_s"] = round_to(t1, 5);
