@@ -1,0 +1,32 @@
+// The generation_config.json fields greedy decoding honours, read the way
+// transformers 4.44.2 does: generation_config.json first, then config.json
+// (GenerationConfig.from_model_config), then the GenerationConfig defaults.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "formats/hf_config.h"
+
+namespace ia {
+
+struct GenerationSettings {
+  std::vector<int64_t> eos_ids;
+  std::optional<int64_t> pad_id, bos_id, decoder_start_id;
+  std::optional<int64_t> forced_bos_id;
+  std::vector<int64_t> forced_eos_ids;  // forced_eos_token_id (int or list)
+  int64_t max_length = 20;              // used when the caller gives no max_new_tokens
+  std::optional<int64_t> max_new_tokens;
+  int64_t min_length = 0, min_new_tokens = 0;
+  int64_t no_repeat_ngram_size = 0, encoder_no_repeat_ngram_size = 0;
+  double repetition_penalty = 1.0, encoder_repetition_penalty = 1.0;
+  std::vector<std::vector<int64_t>> bad_words_ids;
+  std::vector<int64_t> suppress_tokens, begin_suppress_tokens;
+  bool remove_invalid_values = false, renormalize_logits = false;
+  std::optional<std::pair<int64_t, double>> exponential_decay_length_penalty;  // (start_index, decay_factor)
+};
+
+// `gen` may be null (no generation_config.json). Errors name the file and field.
+GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig& config);
+
+}  // namespace ia
