@@ -1,6 +1,10 @@
-// The generation_config.json fields greedy decoding honours, read the way
-// transformers 4.44.2 does: generation_config.json first, then config.json
-// (GenerationConfig.from_model_config), then the GenerationConfig defaults.
+// The generation_config.json fields greedy decoding honours, taken from the file
+// transformers 4.44.2 generate() takes them from:
+//   * no generation_config.json: GenerationConfig.from_model_config(config);
+//   * generation_config.json written from the model config ("_from_model_config")
+//     while config.json holds non-default generation parameters: again the model
+//     config (the legacy path of _prepare_generation_config);
+//   * otherwise generation_config.json alone (missing keys = GenerationConfig defaults).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -26,7 +30,10 @@ struct GenerationSettings {
   std::optional<std::pair<int64_t, double>> exponential_decay_length_penalty;  // (start_index, decay_factor)
 };
 
-// `gen` may be null (no generation_config.json). Errors name the file and field.
-GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig& config);
+// `gen` may be null (no generation_config.json). `class_defaults` holds the model
+// config class's own defaults for keys config.json may omit (e.g. BartConfig's
+// forced_eos_token_id = 2). Errors name the file and field.
+GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig& config,
+                                            const nlohmann::json& class_defaults = nlohmann::json::object());
 
 }  // namespace ia

@@ -58,11 +58,11 @@ TensorMap EncDecModel::forward(const TensorMap& in) {
   } else {
     // BartModel shifts input_ids right when no decoder inputs are given; T5 requires them.
     IA_CHECK(p_.model_type == "bart", who, ": missing input 'decoder_input_ids'");
-    IA_CHECK(gen_.decoder_start_id, who, ": decoder_start_token_id is not set in config.json");
+    IA_CHECK(p_.decoder_start_id >= 0, who, ": decoder_start_token_id is not set in config.json");
     dec = enc;
     for (int64_t b = 0; b < B; ++b) {
       for (int64_t t = S - 1; t > 0; --t) dec.ids[size_t(b * S + t)] = enc.ids[size_t(b * S + t - 1)];
-      dec.ids[size_t(b * S)] = *gen_.decoder_start_id;
+      dec.ids[size_t(b * S)] = p_.decoder_start_id;
     }
   }
   IA_CHECK(dec.B == B, who, ": decoder_input_ids batch ", dec.B, " does not match input_ids batch ", B);

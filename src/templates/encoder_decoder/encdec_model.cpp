@@ -63,20 +63,9 @@ EncDecModel::EncDecModel(const ModelContext& ctx, FeedForwardFactory ffn)
     : EncDecModel(ctx, encdec_params_from_config(ctx), std::move(ffn)) {}
 
 EncDecModel::EncDecModel(const ModelContext& ctx, EncDecParams params, FeedForwardFactory ffn) : p_(std::move(params)) {
-  gen_ = read_generation_settings(ctx.generation_config ? &*ctx.generation_config : nullptr, ctx.config);
-  if (!gen_.decoder_start_id && p_.decoder_start_id >= 0) gen_.decoder_start_id = p_.decoder_start_id;
-  if (gen_.eos_ids.empty() && !ctx.config.raw().contains("eos_token_id") &&
-      !(ctx.generation_config && ctx.generation_config->raw().contains("eos_token_id")))
-    gen_.eos_ids = p_.eos_ids;  // the config class default
-  if (!gen_.pad_id && p_.pad_id >= 0 && !ctx.config.raw().contains("pad_token_id")) gen_.pad_id = p_.pad_id;
-  if (p_.model_type == "bart") {
-    // BartConfig defaults forced_eos_token_id to 2 and maps the legacy force_bos_token_to_be_generated.
-    bool named = ctx.config.raw().contains("forced_eos_token_id") ||
-                 (ctx.generation_config && ctx.generation_config->raw().contains("forced_eos_token_id"));
-    if (!named) gen_.forced_eos_ids = {2};
-    if (!gen_.forced_bos_id && ctx.config.get_bool("force_bos_token_to_be_generated", false))
-      gen_.forced_bos_id = ctx.config.get_int("bos_token_id", 0);
-  }
+  nlohmann::json defaults = nlohmann::json::object();
+  for (const auto& [key, value] : p_.generation_defaults) defaults[key] = value;
+  gen_ = read_generation_settings(ctx.generation_config ? &*ctx.generation_config : nullptr, ctx.config, defaults);
   load(ctx, ffn ? ffn : FeedForwardFactory(make_dense_ffn));
 }
 
@@ -178,6 +167,8 @@ void EncDecModel::start_decoding(int64_t capacity) {
   IA_CHECK(B_ > 0, p_.model_type, ": start_decoding before encode");
   const Stack& d = *dec_;
   self_cache_.reset(d.geo.layers, B_, std::max<int64_t>(capacity, 1), d.inner, d.inner);
+  // The decoder's relative bias grows with the cache: size it once, not per step.
+  if (d.rel.defined()) grow(bias_, size_t(d.geo.heads * std::max<int64_t>(capacity, 1)));
   cross_cache_.reset(d.geo.layers, B_, S_, d.inner, d.inner, enc_mask_.data());
   for (int64_t l = 0; l < d.geo.layers; ++l)
     cross_cache_.fill(l, d.layers[size_t(l)].cross.k, d.layers[size_t(l)].cross.v, enc_out_.data());

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/kernels.h"
@@ -63,14 +64,18 @@ struct EncDecParams {
   std::string final_norm_name, embed_norm_name, pos_embed;
   std::string lm_head = "lm_head", logits_bias = "final_logits_bias";  // at the checkpoint root
 
-  // Generation.
+  // Generation: the config class's defaults for generation keys config.json may
+  // omit (BartConfig: forced_eos_token_id = 2, ...), used when transformers builds
+  // the generation config from the model config.
+  std::vector<std::pair<std::string, int64_t>> generation_defaults;
   std::vector<int64_t> eos_ids;
   int64_t pad_id = -1, decoder_start_id = -1;
 };
 
 // Builds the parameter row for ctx.model_type; errors name config file and field.
 EncDecParams encdec_params_from_config(const ModelContext& ctx);
-// The T5 row on its own: switch_transformers starts from it.
+// The T5 row without the architecture check: switch_transformers starts from it
+// (same weight names and config keys) and swaps the FFN through FeedForwardFactory.
 EncDecParams t5_params_from_config(const ModelContext& ctx);
 const std::vector<std::string>& encdec_model_types();
 

@@ -54,7 +54,6 @@ EncDecParams t5_params_from_config(const ModelContext& ctx) {
   EncDecParams p;
   p.model_type = ctx.model_type;
   p.architecture = ctx.architecture;
-  check_architecture(c, ctx.architecture, {"T5ForConditionalGeneration", "T5Model", "T5EncoderModel"});
   p.head = head_of(ctx.architecture, "T5");
   p.vocab = positive(c, "vocab_size", 32128);
   p.d_model = positive(c, "d_model", 512);
@@ -96,6 +95,7 @@ EncDecParams t5_params_from_config(const ModelContext& ctx) {
   p.tie_embeddings = c.get_bool("tie_word_embeddings", true);
   p.lm_head_scale = p.tie_embeddings ? float(std::pow(double(p.d_model), -0.5)) : 1.f;
   generation_ids(c, p, 0, 1, std::nullopt);
+  p.generation_defaults = {{"pad_token_id", 0}, {"eos_token_id", 1}};
 
   p.base_candidates = {""};
   p.shared = "shared";
@@ -124,6 +124,11 @@ EncDecParams t5_params_from_config(const ModelContext& ctx) {
 }
 
 namespace {
+
+EncDecParams t5_params(const ModelContext& ctx) {
+  check_architecture(ctx.config, ctx.architecture, {"T5ForConditionalGeneration", "T5Model", "T5EncoderModel"});
+  return t5_params_from_config(ctx);
+}
 
 EncDecParams bart_params(const ModelContext& ctx) {
   const HFConfig& c = ctx.config;
@@ -163,6 +168,11 @@ EncDecParams bart_params(const ModelContext& ctx) {
   p.tie_embeddings = c.get_bool("tie_word_embeddings", true);
   p.final_logits_bias = true;
   generation_ids(c, p, 1, 2, int64_t(2));
+  p.generation_defaults = {{"pad_token_id", 1}, {"bos_token_id", 0}, {"eos_token_id", 2},
+                           {"decoder_start_token_id", 2}, {"forced_eos_token_id", 2}};
+  // BartConfig maps the legacy force_bos_token_to_be_generated flag to forced_bos_token_id = bos.
+  if (c.get_bool("force_bos_token_to_be_generated", false) && !c.has("forced_bos_token_id"))
+    p.generation_defaults.push_back({"forced_bos_token_id", c.get_int("bos_token_id", 0)});
 
   p.base_candidates = {"model", ""};
   p.shared = "shared";
@@ -190,7 +200,7 @@ EncDecParams bart_params(const ModelContext& ctx) {
 
 const std::map<std::string, std::function<EncDecParams(const ModelContext&)>>& rows() {
   static const std::map<std::string, std::function<EncDecParams(const ModelContext&)>> r = {
-      {"t5", t5_params_from_config},
+      {"t5", t5_params},
       {"bart", bart_params},
   };
   return r;
