@@ -87,3 +87,22 @@ TEST(EncDecPadding, RightPaddedRowEqualsUnpaddedRun) {
     EXPECT_LT(max_diff(gb.at("step_logits").f32() + 4 * V, ga.at("step_logits").f32(), 4 * V), 1e-4) << d;
   }
 }
+
+TEST(EncDecCache, ExternalEncoderOutputDecodesTheSame) {
+  // set_encoder_output (the hook for decoders fed by another encoder) gives the
+  // same logits as encode() with the same states and mask.
+  for (const auto& d : fixture_dirs()) {
+    auto a = load(d), b = load(d);
+    const int64_t V = a->params().vocab, D = a->params().d_model, S = 6, T = 3;
+    std::vector<int64_t> src = {11, 23, 35, 47, 59, 71}, mask = {1, 1, 1, 1, 0, 0};
+    std::vector<int64_t> tgt = {a->generation_settings().decoder_start_id.value_or(0), 5, 6};
+    const float* h = a->encode(src.data(), mask.data(), 1, S);
+    std::vector<float> states(h, h + S * D);
+    a->start_decoding(T);
+    const float* la = a->decode(tgt.data(), T);
+    std::vector<float> ref(la, la + T * V);
+    b->set_encoder_output(states.data(), mask.data(), 1, S);
+    b->start_decoding(T);
+    EXPECT_LT(max_diff(b->decode(tgt.data(), T), ref.data(), T * V), 1e-6) << d;
+  }
+}

@@ -162,3 +162,34 @@ TEST(EncDecGeneration, EosStopsAndPadsFinishedRows) {
   EXPECT_EQ(g.at("sequences").i64()[1], 49);
   fs::remove_all(d);
 }
+
+TEST(EncDecGeneration, BartConfigDefaultForcedEosViaModelConfig) {
+  // config.json without forced_eos_token_id: BartConfig's default (2) is a
+  // non-default generation parameter, so generate() rebuilds the generation
+  // config from the model config and forces EOS at the last step.
+  fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "bartdef");
+  edit_config(d, [](nlohmann::json& j) { j.erase("forced_eos_token_id"); });
+  auto m = load(d.string());
+  ASSERT_EQ(m->generation_settings().forced_eos_ids, std::vector<int64_t>{2});
+  GenerateOptions o;
+  o.max_new_tokens = 4;
+  o.eos_stops = false;
+  TensorMap g = m->generate({{"input_ids", ids({28, 49, 59, 118, 69}, 1, 5)}}, o);
+  EXPECT_EQ(g.at("sequences").i64()[4], 2);
+  EXPECT_NE(g.at("sequences").i64()[1], 2);  // the fixture's greedy token (97) elsewhere
+  // With the key present and null (the visible fixture) nothing is forced.
+  auto plain = load(fixture("bart/BartForConditionalGeneration"));
+  EXPECT_TRUE(plain->generation_settings().forced_eos_ids.empty());
+  fs::remove_all(d);
+}
+
+TEST(EncDecGeneration, InfersEncoderMaskFromPadWhenNoMaskGiven) {
+  // generate() without attention_mask treats pad tokens in input_ids as padding.
+  auto m = load(fixture("t5/T5ForConditionalGeneration"));
+  GenerateOptions o;
+  o.max_new_tokens = 3;
+  o.eos_stops = false;
+  TensorMap padded = m->generate({{"input_ids", ids({78, 32, 96, 94, 82, 85, 0, 0}, 1, 8)}}, o);
+  TensorMap trimmed = m->generate({{"input_ids", ids({78, 32, 96, 94, 82, 85}, 1, 6)}}, o);
+  EXPECT_LT(max_diff(padded.at("step_logits").f32(), trimmed.at("step_logits").f32(), 3 * 128), 1e-5);
+}

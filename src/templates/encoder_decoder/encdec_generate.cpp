@@ -101,6 +101,19 @@ TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts
   const int64_t start = g.decoder_start_id ? *g.decoder_start_id : *g.bos_id;
   IA_CHECK(start >= 0 && start < V, who, ": decoder_start_token_id ", start, " is outside the vocabulary (size ", V, ")");
   int64_t pad = opts.pad_token_id ? *opts.pad_token_id : (g.pad_id ? *g.pad_id : (g.eos_ids.empty() ? 0 : g.eos_ids[0]));
+  if (enc_mask.empty() && (opts.pad_token_id || g.pad_id)) {
+    // generate() infers the encoder mask as input_ids != pad when pad occurs in the
+    // inputs and is not an EOS token (_prepare_attention_mask_for_generation).
+    const int64_t p = opts.pad_token_id ? *opts.pad_token_id : *g.pad_id;
+    const std::vector<int64_t> no_eos;
+    const std::vector<int64_t>& eos = eos_on ? g.eos_ids : no_eos;
+    bool pad_in_inputs = std::find(enc.ids.begin(), enc.ids.end(), p) != enc.ids.end();
+    bool pad_is_eos = std::find(eos.begin(), eos.end(), p) != eos.end();
+    if (pad_in_inputs && !pad_is_eos) {
+      enc_mask.resize(enc.ids.size());
+      for (size_t i = 0; i < enc.ids.size(); ++i) enc_mask[i] = enc.ids[i] != p ? 1 : 0;
+    }
+  }
   // Encoder-decoders start from one decoder token, so max_length = 1 + max_new_tokens.
   LogitsProcessors proc(g, V, 1, 1 + max_new, eos_on, true);
 

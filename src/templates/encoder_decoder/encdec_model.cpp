@@ -162,6 +162,15 @@ const float* EncDecModel::encode(const int64_t* ids, const int64_t* mask, int64_
   return enc_out_.data();
 }
 
+void EncDecModel::set_encoder_output(const float* states, const int64_t* mask, int64_t B, int64_t S) {
+  IA_CHECK(B > 0 && S > 0 && states, p_.model_type, ": encoder output must hold at least one position per row");
+  B_ = B;
+  S_ = S;
+  enc_mask_.resize(size_t(B * S));
+  for (int64_t i = 0; i < B * S; ++i) enc_mask_[size_t(i)] = mask ? (mask[i] != 0 ? 1 : 0) : 1;
+  enc_out_.assign(states, states + B * S * p_.d_model);
+}
+
 void EncDecModel::start_decoding(int64_t capacity) {
   IA_CHECK(dec_, p_.model_type, ": ", p_.architecture, " has no decoder");
   IA_CHECK(B_ > 0, p_.model_type, ": start_decoding before encode");

@@ -5,6 +5,7 @@
 // API for callers that drive decoding themselves (beam search, pipelines):
 //   EncDecModel m(ctx);
 //   m.encode(ids, mask, B, S)      -> encoder output [B*S, d_model] (also kept inside)
+//   m.set_encoder_output(h, mask, B, S) -> instead of encode(): states from another encoder
 //   m.start_decoding(capacity)     -> sizes the self-attention cache, projects the
 //                                     cross-attention keys/values of every layer once
 //   m.decode(tokens, T)            -> logits [B*T, vocab] for T new tokens per row
@@ -71,6 +72,9 @@ class EncDecModel : public Model {
   const GenerationSettings& generation_settings() const { return gen_; }
 
   const float* encode(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t src_len);
+  // Decodes over encoder states computed elsewhere (e.g. an audio or vision
+  // encoder feeding this decoder): states [batch * src_len, d_model], mask may be null.
+  void set_encoder_output(const float* states, const int64_t* mask, int64_t batch, int64_t src_len);
   void start_decoding(int64_t capacity);
   const float* decode(const int64_t* tokens, int64_t T, const int64_t* decoder_mask = nullptr);
   // Decoder hidden states of the last decode() (after the final norm) [B*T, d_model].
