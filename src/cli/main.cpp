@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   reg("bench", ia::cli::add_bench);
   reg("make-checkpoint", ia::cli::add_make_checkpoint);
   reg("compose", ia::cli::add_compose);
+  reg("run", ia::cli::add_run);
+  reg("models", ia::cli::add_models);
+  reg("detect", ia::cli::add_detect);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
