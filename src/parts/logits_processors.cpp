@@ -19,7 +19,7 @@ void check_ids(const std::vector<int64_t>& ids, int64_t vocab, const char* field
 
 }  // namespace
 
-LogitsProcessors::LogitsProcessors(const GenerationSettings& s, int64_t vocab, int64_t prompt_len, int64_t max_length,
+LogitsProcessors::LogitsProcessors(const GenerateConfig& s, int64_t vocab, int64_t prompt_len, int64_t max_length,
                                    bool eos_enabled, bool is_encoder_decoder)
     : s_(s), vocab_(vocab), prompt_len_(prompt_len), max_length_(max_length), eos_enabled_(eos_enabled) {
   if (!eos_enabled_) s_.eos_ids.clear();

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "parts/generation_settings.h"
+#include "parts/generate_config.h"
 
 namespace ia {
 
@@ -20,7 +20,7 @@ class LogitsProcessors {
   // eos_enabled = false when the caller disabled EOS (eos_token_id=None): the
   // EOS-based processors (min length, min new tokens, decay penalty) are then off,
   // as in transformers.
-  LogitsProcessors(const GenerationSettings& s, int64_t vocab, int64_t prompt_len, int64_t max_length,
+  LogitsProcessors(const GenerateConfig& s, int64_t vocab, int64_t prompt_len, int64_t max_length,
                    bool eos_enabled, bool is_encoder_decoder);
 
   // True when any processor can change scores.
@@ -35,7 +35,7 @@ class LogitsProcessors {
   void ban_ngram_continuations(float* scores, const int64_t* hist, int64_t hist_len, const int64_t* seq,
                                int64_t cur_len, int64_t n) const;
 
-  GenerationSettings s_;
+  GenerateConfig s_;
   int64_t vocab_ = 0, prompt_len_ = 0, max_length_ = 0;
   bool eos_enabled_ = true, active_ = false;
   int64_t begin_index_ = 0;

@@ -38,7 +38,7 @@ TEST(EncDecCache, StepByStepDecodeEqualsOnePass) {
   for (const auto& d : fixture_dirs()) {
     auto m = load(d);
     const int64_t V = m->params().vocab, S = 5, T = 5;
-    std::vector<int64_t> src = {3, 14, 15, 92, 65}, tgt = {m->generation_settings().decoder_start_id.value_or(0), 7, 9, 11, 13};
+    std::vector<int64_t> src = {3, 14, 15, 92, 65}, tgt = {m->generate_config().decoder_start_id.value_or(0), 7, 9, 11, 13};
     m->encode(src.data(), nullptr, 1, S);
     m->start_decoding(T);
     std::vector<float> stepped;
@@ -57,7 +57,7 @@ TEST(EncDecPadding, RightPaddedRowEqualsUnpaddedRun) {
   for (const auto& d : fixture_dirs()) {
     auto m = load(d);
     const int64_t V = m->params().vocab, D = m->params().d_model, S = 8, T = 3;
-    const int64_t pad = m->generation_settings().pad_id.value_or(0);
+    const int64_t pad = m->generate_config().pad_id.value_or(0);
     std::vector<int64_t> a = {5, 17, 29, 41, 53, 65, 77, 89}, b = {9, 21, 33, 45, 57};
     std::vector<int64_t> batch = a, mask(size_t(2 * S), 1);
     batch.insert(batch.end(), b.begin(), b.end());
@@ -95,7 +95,7 @@ TEST(EncDecCache, ExternalEncoderOutputDecodesTheSame) {
     auto a = load(d), b = load(d);
     const int64_t V = a->params().vocab, D = a->params().d_model, S = 6, T = 3;
     std::vector<int64_t> src = {11, 23, 35, 47, 59, 71}, mask = {1, 1, 1, 1, 0, 0};
-    std::vector<int64_t> tgt = {a->generation_settings().decoder_start_id.value_or(0), 5, 6};
+    std::vector<int64_t> tgt = {a->generate_config().decoder_start_id.value_or(0), 5, 6};
     const float* h = a->encode(src.data(), mask.data(), 1, S);
     std::vector<float> states(h, h + S * D);
     a->start_decoding(T);
@@ -104,5 +104,25 @@ TEST(EncDecCache, ExternalEncoderOutputDecodesTheSame) {
     b->set_encoder_output(states.data(), mask.data(), 1, S);
     b->start_decoding(T);
     EXPECT_LT(max_diff(b->decode(tgt.data(), T), ref.data(), T * V), 1e-6) << d;
+  }
+}
+
+TEST(EncDecCache, StepDecoderInterfaceMatchesGenerate) {
+  // The pipeline interface (prefill + decode_step) reproduces generate()'s step logits.
+  for (const auto& d : fixture_dirs()) {
+    auto m = load(d);
+    const int64_t V = m->vocab(), S = 6, N = 4;
+    std::vector<int64_t> src = {11, 23, 35, 47, 59, 71};
+    GenerateOptions o;
+    o.max_new_tokens = N;
+    o.eos_stops = false;
+    TensorMap g = m->generate({{"input_ids", ids(src, 1, S)}}, o);
+    StepDecoder& sd = *m;
+    const float* l = sd.prefill(src.data(), nullptr, 1, S, S + N);
+    for (int64_t s = 0; s < N; ++s) {
+      EXPECT_LT(max_diff(l, g.at("step_logits").f32() + s * V, V), 1e-5) << d << " step " << s;
+      int64_t tok = g.at("sequences").i64()[1 + s];
+      if (s + 1 < N) l = sd.decode_step(&tok);
+    }
   }
 }

@@ -170,7 +170,7 @@ TEST(EncDecGeneration, BartConfigDefaultForcedEosViaModelConfig) {
   fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "bartdef");
   edit_config(d, [](nlohmann::json& j) { j.erase("forced_eos_token_id"); });
   auto m = load(d.string());
-  ASSERT_EQ(m->generation_settings().forced_eos_ids, std::vector<int64_t>{2});
+  ASSERT_EQ(m->generate_config().forced_eos_ids, std::vector<int64_t>{2});
   GenerateOptions o;
   o.max_new_tokens = 4;
   o.eos_stops = false;
@@ -179,7 +179,7 @@ TEST(EncDecGeneration, BartConfigDefaultForcedEosViaModelConfig) {
   EXPECT_NE(g.at("sequences").i64()[1], 2);  // the fixture's greedy token (97) elsewhere
   // With the key present and null (the visible fixture) nothing is forced.
   auto plain = load(fixture("bart/BartForConditionalGeneration"));
-  EXPECT_TRUE(plain->generation_settings().forced_eos_ids.empty());
+  EXPECT_TRUE(plain->generate_config().forced_eos_ids.empty());
   fs::remove_all(d);
 }
 

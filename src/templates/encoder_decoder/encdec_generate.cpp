@@ -83,6 +83,18 @@ TensorMap EncDecModel::forward(const TensorMap& in) {
   return out;
 }
 
+const float* EncDecModel::prefill(const int64_t* ids, const int64_t* mask, int64_t B, int64_t P, int64_t capacity) {
+  if (p_.head != EncDecHead::ConditionalGeneration)
+    throw Unsupported(cat(p_.model_type, ": ", p_.architecture, " has no language-model head to generate with"));
+  IA_CHECK(gen_.decoder_start_id || gen_.bos_id, p_.model_type,
+           ": neither decoder_start_token_id nor bos_token_id is set (config.json / generation_config.json)");
+  const int64_t start = gen_.decoder_start_id ? *gen_.decoder_start_id : *gen_.bos_id;
+  encode(ids, mask, B, P);
+  start_decoding(std::max<int64_t>(capacity - P, 0) + 1);
+  std::vector<int64_t> first(static_cast<size_t>(B), start);
+  return decode(first.data(), 1);
+}
+
 TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts) {
   const std::string& who = p_.model_type;
   if (p_.head != EncDecHead::ConditionalGeneration)
@@ -93,7 +105,7 @@ TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts
   IA_CHECK(opts.max_new_tokens >= 0, who, ": max_new_tokens must not be negative");
   const int64_t max_new = opts.max_new_tokens;
 
-  GenerationSettings g = gen_;
+  GenerateConfig g = gen_;
   if (!opts.eos_token_ids.empty()) g.eos_ids = opts.eos_token_ids;
   const bool eos_on = opts.eos_stops && !g.eos_ids.empty();
   IA_CHECK(g.decoder_start_id || g.bos_id, who,

@@ -65,7 +65,7 @@ EncDecModel::EncDecModel(const ModelContext& ctx, FeedForwardFactory ffn)
 EncDecModel::EncDecModel(const ModelContext& ctx, EncDecParams params, FeedForwardFactory ffn) : p_(std::move(params)) {
   nlohmann::json defaults = nlohmann::json::object();
   for (const auto& [key, value] : p_.generation_defaults) defaults[key] = value;
-  gen_ = read_generation_settings(ctx.generation_config ? &*ctx.generation_config : nullptr, ctx.config, defaults);
+  gen_ = read_generate_config(ctx.generation_config ? &*ctx.generation_config : nullptr, ctx.config, defaults);
   load(ctx, ffn ? ffn : FeedForwardFactory(make_dense_ffn));
 }
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "parts/cross_attention_cache.h"
-#include "parts/generation_settings.h"
+#include "parts/generate_config.h"
 #include "parts/kv_cache.h"
 #include "parts/nn.h"
 #include "parts/t5_relative_bias.h"
@@ -50,7 +50,7 @@ using FeedForwardFactory = std::function<std::unique_ptr<EncDecFeedForward>(
 std::unique_ptr<EncDecFeedForward> make_dense_ffn(const EncDecParams& p, const Weights& module, bool decoder,
                                                   int64_t layer_index, int64_t ffn_dim);
 
-class EncDecModel : public Model {
+class EncDecModel : public Model, public StepDecoder {
  public:
   explicit EncDecModel(const ModelContext& ctx, FeedForwardFactory ffn = make_dense_ffn);
   EncDecModel(const ModelContext& ctx, EncDecParams params, FeedForwardFactory ffn = make_dense_ffn);
@@ -68,8 +68,15 @@ class EncDecModel : public Model {
   nlohmann::json describe() const override;
   std::vector<std::string> tasks() const override;
 
+  // StepDecoder (pipelines): prefill encodes the prompt [B, P] and runs the decoder
+  // start token, returning its logits [B, vocab]; capacity - P bounds the new tokens.
+  int64_t vocab() const override { return p_.vocab; }
+  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len,
+                       int64_t capacity) override;
+  const float* decode_step(const int64_t* tokens) override { return decode(tokens, 1); }
+
   const EncDecParams& params() const { return p_; }
-  const GenerationSettings& generation_settings() const { return gen_; }
+  const GenerateConfig& generate_config() const { return gen_; }
 
   const float* encode(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t src_len);
   // Decodes over encoder states computed elsewhere (e.g. an audio or vision
@@ -93,7 +100,7 @@ class EncDecModel : public Model {
   nlohmann::json ffn_describe(bool decoder) const;  // one entry per layer
 
   EncDecParams p_;
-  GenerationSettings gen_;
+  GenerateConfig gen_;
   Embedding shared_;
   Linear lm_head_;
   std::vector<float> logits_bias_;

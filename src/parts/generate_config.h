@@ -14,7 +14,7 @@
 
 namespace ia {
 
-struct GenerationSettings {
+struct GenerateConfig {
   std::vector<int64_t> eos_ids;
   std::optional<int64_t> pad_id, bos_id, decoder_start_id;
   std::optional<int64_t> forced_bos_id;
@@ -33,7 +33,7 @@ struct GenerationSettings {
 // `gen` may be null (no generation_config.json). `class_defaults` holds the model
 // config class's own defaults for keys config.json may omit (e.g. BartConfig's
 // forced_eos_token_id = 2). Errors name the file and field.
-GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig& config,
+GenerateConfig read_generate_config(const HFConfig* gen, const HFConfig& config,
                                             const nlohmann::json& class_defaults = nlohmann::json::object());
 
 }  // namespace ia

@@ -1,4 +1,4 @@
-#include "parts/generation_settings.h"
+#include "parts/generate_config.h"
 
 #include "core/error.h"
 
@@ -37,7 +37,7 @@ std::optional<int64_t> opt_int(const HFConfig& s, const char* key) {
 
 }  // namespace
 
-GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig& cfg,
+GenerateConfig read_generate_config(const HFConfig* gen, const HFConfig& cfg,
                                             const nlohmann::json& class_defaults) {
   nlohmann::json merged = class_defaults.is_object() ? class_defaults : nlohmann::json::object();
   for (auto it = cfg.raw().begin(); it != cfg.raw().end(); ++it) merged[it.key()] = it.value();
@@ -45,7 +45,7 @@ GenerationSettings read_generation_settings(const HFConfig* gen, const HFConfig&
   bool use_model = gen == nullptr;
   if (gen && gen->get_bool("_from_model_config", false) && has_non_default_generation_parameters(model)) use_model = true;
   const HFConfig& s = use_model ? model : *gen;
-  GenerationSettings g;
+  GenerateConfig g;
   g.eos_ids = s.get_int_list("eos_token_id");
   g.pad_id = opt_int(s, "pad_token_id");
   g.bos_id = opt_int(s, "bos_token_id");
