@@ -171,3 +171,45 @@ TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
     EXPECT_TRUE(r.contains(k)) << k;
   fs::remove_all(root);
 }
+
+// A model with step APIs is timed through prefill + decode_step (exact split).
+namespace {
+class RecordingStepModel : public RecordingModel, public StepDecoder {
+ public:
+  RecordingStepModel() : RecordingModel(Family::DecoderOnly), logits_(8 * 50, 0.f) {}
+  int64_t vocab() const override { return 50; }
+  const float* prefill(const int64_t* ids, const int64_t*, int64_t batch, int64_t prompt_len, int64_t capacity) override {
+    for (int64_t i = 0; i < batch * prompt_len; ++i) EXPECT_TRUE(ids[i] >= 0 && ids[i] < 50);
+    EXPECT_GE(capacity, prompt_len);
+    ++prefills;
+    batch_ = batch;
+    return logits_.data();
+  }
+  const float* decode_step(const int64_t* tokens) override {
+    for (int64_t b = 0; b < batch_; ++b) EXPECT_EQ(tokens[b], 0);  // argmax of all-zero logits
+    ++steps;
+    return logits_.data();
+  }
+  int prefills = 0, steps = 0;
+
+ private:
+  std::vector<float> logits_;
+  int64_t batch_ = 0;
+};
+}  // namespace
+
+TEST(BenchRunner, StepDecoderIsTimedThroughPrefillAndDecodeStep) {
+  RecordingStepModel m;
+  bench::BenchOptions o;
+  o.prompt_tokens = 16;
+  o.gen_tokens = 8;
+  o.batch = 2;
+  o.repeat = 2;
+  o.roofline = false;
+  nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
+  EXPECT_EQ(r["timing"], "prefill+decode_step");
+  EXPECT_EQ(m.prefills, 1 + 2);            // warm-up + repetitions
+  EXPECT_EQ(m.steps, 2 + 2 * 7);           // warm-up (3 tokens) + (gen - 1) per repetition
+  EXPECT_TRUE(m.max_new.empty());          // generate() not used
+  EXPECT_FALSE(r.contains("roofline_tokens_per_s"));
+}
