@@ -22,6 +22,8 @@
 
 namespace ia {
 
+class MoeFfn;
+
 class DecoderModel : public Model, public StepDecoder {
  public:
   explicit DecoderModel(const ModelContext& ctx);
@@ -64,6 +66,9 @@ class DecoderModel : public Model, public StepDecoder {
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
   DecoderParams p_;
+ protected:
+  std::vector<std::unique_ptr<MoeFfn>> moe_;  // per layer; null = dense MLP (templates/moe)
+ private:
   Embedding embed_, pos_embed_;
   std::unique_ptr<Norm> embed_norm_, final_norm_;
   Linear project_in_, project_out_, lm_head_;
