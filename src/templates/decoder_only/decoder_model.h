@@ -55,6 +55,9 @@ class DecoderModel : public Model, public StepDecoder {
   struct Norm;   // a LayerNorm / RMSNorm of the row's kind (decoder_model.cpp)
   struct Layer;  // one block's weights
 
+ protected:
+  std::vector<std::unique_ptr<MoeFfn>> moe_;  // per layer; null = dense MLP (templates/moe)
+
  private:
   // Runs T new tokens per row through the stack, appending to the cache.
   // ids/positions/mask are [B, T]; mask may be null (all ones). Final hidden states
@@ -66,9 +69,6 @@ class DecoderModel : public Model, public StepDecoder {
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
   DecoderParams p_;
- protected:
-  std::vector<std::unique_ptr<MoeFfn>> moe_;  // per layer; null = dense MLP (templates/moe)
- private:
   Embedding embed_, pos_embed_;
   std::unique_ptr<Norm> embed_norm_, final_norm_;
   Linear project_in_, project_out_, lm_head_;
