@@ -10,6 +10,7 @@ namespace ia {
 FamilyTemplate encoder_only_template();  // templates/encoder_only/
 FamilyTemplate decoder_only_template();  // templates/decoder_only/
 FamilyTemplate encoder_decoder_template();  // templates/encoder_decoder/
+FamilyTemplate moe_template();              // templates/moe/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -51,7 +52,8 @@ bool family_from_name(const std::string& s, Family* out) {
 }
 
 const std::vector<FamilyTemplate>& family_templates() {
-  static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(), encoder_decoder_template()};
+  static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(),
+                                                encoder_decoder_template(), moe_template()};
   return t;
 }
 

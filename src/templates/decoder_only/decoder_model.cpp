@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "parts/alibi.h"
 #include "parts/attention.h"
+#include "parts/moe_ffn.h"
 #include "templates/decoder_only/decoder_weights.h"
 
 namespace ia {
@@ -88,6 +89,7 @@ DecoderModel::DecoderModel(const ModelContext& ctx) : p_(decoder_params_from_con
   final_norm_ = load_norm(p_, base, p_.final_norm, H);
 
   layers_.resize(size_t(p_.n_layers));
+  moe_.resize(size_t(p_.n_layers));
   for (int64_t i = 0; i < p_.n_layers; ++i) {
     Weights lw = base.pp(p_.layers).pp(i);
     Layer& L = layers_[size_t(i)];
@@ -103,6 +105,10 @@ DecoderModel::DecoderModel(const ModelContext& ctx) : p_(decoder_params_from_con
       L.qk_norm = true;
       L.q_norm = LayerNorm::load(lw.pp(p_.q_norm), D, p_.norm_eps);
       L.k_norm = LayerNorm::load(lw.pp(p_.k_norm), D, p_.norm_eps);
+    }
+    if (p_.moe.any() && p_.moe.sparse_layer[size_t(i)]) {
+      moe_[size_t(i)] = std::make_unique<MoeFfn>(MoeFfn::load(p_.moe, lw, H, p_.act));
+      continue;
     }
     L.up = load_mlp_up(p_, lw);
     L.down = p_.conv1d ? Linear::load_conv1d(lw.pp(p_.down), p_.intermediate, H)
@@ -296,6 +302,7 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
 
     // --- residual + MLP ---
     auto mlp = [&](const float* in, float* out) {
+      if (moe_[size_t(l)]) return moe_[size_t(l)]->forward(in, N, out);
       L.up.forward(in, N, mid);
       if (p_.mlp == MlpKind::Gated) {
         for (int64_t r = 0; r < N; ++r) {

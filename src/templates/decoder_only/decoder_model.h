@@ -22,6 +22,8 @@
 
 namespace ia {
 
+class MoeFfn;
+
 class DecoderModel : public Model, public StepDecoder {
  public:
   explicit DecoderModel(const ModelContext& ctx);
@@ -52,6 +54,9 @@ class DecoderModel : public Model, public StepDecoder {
  public:
   struct Norm;   // a LayerNorm / RMSNorm of the row's kind (decoder_model.cpp)
   struct Layer;  // one block's weights
+
+ protected:
+  std::vector<std::unique_ptr<MoeFfn>> moe_;  // per layer; null = dense MLP (templates/moe)
 
  private:
   // Runs T new tokens per row through the stack, appending to the cache.

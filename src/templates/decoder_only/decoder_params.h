@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "parts/moe_ffn.h"
 #include "parts/rope.h"
 
 namespace ia {
@@ -81,6 +82,7 @@ struct DecoderParams {
   MlpKind mlp = MlpKind::Gated;
   cpu::Act act = cpu::Act::Silu;
   std::string act_name;
+  MoeParams moe;                              // mixtral / qwen2_moe: layers whose FFN is a MoE block
 
   // Embedding / head.
   float embed_scale = 1.f;                    // Gemma: sqrt(hidden) (rounded to the activation dtype)

@@ -8,12 +8,13 @@
 #include "core/error.h"
 #include "templates/decoder_only/decoder_params.h"
 #include "templates/model.h"
+#include "templates/moe/moe_rows.h"
 
 namespace ia {
 
 namespace {
 
-using Row = std::function<void(const HFConfig&, DecoderParams&)>;
+using Row = DecoderRow;
 
 int64_t positive(const HFConfig& c, int64_t v, const char* what) {
   IA_CHECK(v > 0, c.label(), ": ", what, " must be positive, got ", v);
@@ -528,13 +529,14 @@ const std::vector<std::string>& decoder_model_types() {
 
 DecoderParams decoder_params_from_config(const ModelContext& ctx) {
   auto it = rows().find(ctx.model_type);
-  if (it == rows().end()) throw Unsupported(cat(ctx.config.label(), ": model_type '", ctx.model_type, "' is not a decoder-only type"));
+  const DecoderRow* row = it != rows().end() ? &it->second : find_moe_row(ctx.model_type);  // templates/moe
+  if (!row) throw Unsupported(cat(ctx.config.label(), ": model_type '", ctx.model_type, "' is not a decoder-only type"));
   const HFConfig& c = ctx.config;
   DecoderParams p;
   p.model_type = ctx.model_type;
   p.vocab = c.get_int("vocab_size");
   IA_CHECK(p.vocab > 0, c.label(), ": vocab_size must be positive");
-  it->second(c, p);
+  (*row)(c, p);
   IA_CHECK(p.n_layers >= 0, c.label(), ": number of layers must not be negative");
   positive(c, p.hidden, "hidden size");
   positive(c, p.intermediate, "intermediate size");
