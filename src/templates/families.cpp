@@ -9,6 +9,7 @@ namespace ia {
 
 FamilyTemplate encoder_only_template();  // templates/encoder_only/
 FamilyTemplate decoder_only_template();  // templates/decoder_only/
+FamilyTemplate state_space_template();   // templates/state_space/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -50,7 +51,7 @@ bool family_from_name(const std::string& s, Family* out) {
 }
 
 const std::vector<FamilyTemplate>& family_templates() {
-  static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template()};
+  static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(), state_space_template()};
   return t;
 }
 
