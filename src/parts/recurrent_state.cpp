@@ -75,9 +75,13 @@ void RecurrentState::load(const std::string& path, const std::map<std::string, s
   };
   IA_CHECK(get_meta("format") == "ipfs-accelerate.recurrent_state.v1", path, ": unknown state format '",
            get_meta("format"), "'");
-  for (const auto& [k, v] : expect)
+  // model_type first: "saved from another model" is the more useful message than a hash mismatch.
+  auto check = [&](const std::string& k, const std::string& v) {
     IA_CHECK(get_meta(k) == v, path, ": metadata field '", k, "' is '", get_meta(k), "' but this model has '", v,
              "' (state saved from a different model or config)");
+  };
+  if (auto it = expect.find("model_type"); it != expect.end()) check(it->first, it->second);
+  for (const auto& [k, v] : expect) check(k, v);
   IA_CHECK(get_meta("num_layers") == std::to_string(n_layers_), path, ": state has ", get_meta("num_layers"),
            " layers, the model has ", n_layers_);
   int64_t batch = 0, tokens = 0;
