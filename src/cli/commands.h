@@ -11,7 +11,12 @@ namespace ia::cli {
 using Action = std::function<int()>;
 Action add_verify(CLI::App& app);
 Action add_inspect(CLI::App& app);
+Action add_bench(CLI::App& app);
+Action add_make_checkpoint(CLI::App& app);
 Action add_compose(CLI::App& app);
+Action add_run(CLI::App& app);
+Action add_models(CLI::App& app);  // registry coverage report
+Action add_detect(CLI::App& app);  // family/type/task detection
 
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();

@@ -13,7 +13,12 @@ int main(int argc, char** argv) {
   auto reg = [&](const char* name, ia::cli::Action (*add)(CLI::App&)) { actions[name] = add(app); };
   reg("verify", ia::cli::add_verify);
   reg("inspect", ia::cli::add_inspect);
+  reg("bench", ia::cli::add_bench);
+  reg("make-checkpoint", ia::cli::add_make_checkpoint);
   reg("compose", ia::cli::add_compose);
+  reg("run", ia::cli::add_run);
+  reg("models", ia::cli::add_models);
+  reg("detect", ia::cli::add_detect);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -100,6 +100,7 @@ uint16_t f32_to_f16(float f) {
 }
 
 void convert_to_f32(DType t, const void* src, float* dst, size_t n) {
+  if (n == 0) return;  // empty tensors may hand in null buffers, which memcpy must never see
   const auto* b = static_cast<const unsigned char*>(src);
   switch (t) {
     case DType::F32: std::memcpy(dst, src, n * 4); return;

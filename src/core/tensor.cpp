@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -104,18 +105,20 @@ Tensor Tensor::reshape(Shape shape) const {
 }
 
 Tensor Tensor::to_f32() const {
+  IA_CHECK(defined(), "to_f32: tensor is undefined (never assigned)");
   Tensor r = empty(DType::F32, shape_);
   convert_to_f32(dtype_, data_, static_cast<float*>(r.data_), size_t(numel()));
   return r;
 }
 
 Tensor Tensor::to_i64() const {
+  IA_CHECK(defined(), "to_i64: tensor is undefined (never assigned)");
   Tensor r = empty(DType::I64, shape_);
   int64_t* out = static_cast<int64_t*>(r.data_);
   const auto* b = static_cast<const unsigned char*>(data_);
   size_t n = size_t(numel());
   switch (dtype_) {
-    case DType::I64: std::memcpy(out, data_, n * 8); break;
+    case DType::I64: if (n) std::memcpy(out, data_, n * 8); break;
     case DType::I32: for (size_t i = 0; i < n; ++i) { int32_t v; std::memcpy(&v, b + 4 * i, 4); out[i] = v; } break;
     case DType::I16: for (size_t i = 0; i < n; ++i) { int16_t v; std::memcpy(&v, b + 2 * i, 2); out[i] = v; } break;
     case DType::I8: for (size_t i = 0; i < n; ++i) out[i] = static_cast<const int8_t*>(data_)[i]; break;
@@ -123,13 +126,18 @@ Tensor Tensor::to_i64() const {
     default: {
       std::vector<float> tmp(n);
       convert_to_f32(dtype_, data_, tmp.data(), n);
-      for (size_t i = 0; i < n; ++i) out[i] = int64_t(tmp[i]);
+      // Saturate (NaN -> 0): converting an out-of-range float to int64 is undefined behaviour.
+      for (size_t i = 0; i < n; ++i) {
+        float v = tmp[i];
+        out[i] = std::isnan(v) ? 0 : v >= 9.2233720368547758e18f ? INT64_MAX : v < -9.2233720368547758e18f ? INT64_MIN : int64_t(v);
+      }
     }
   }
   return r;
 }
 
 Tensor Tensor::clone() const {
+  IA_CHECK(defined(), "clone: tensor is undefined (never assigned)");
   Tensor r = empty(dtype_, shape_);
   if (nbytes()) std::memcpy(r.data_, data_, nbytes());
   return r;

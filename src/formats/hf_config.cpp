@@ -1,5 +1,7 @@
 #include "formats/hf_config.h"
 
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 
@@ -66,8 +68,14 @@ void HFConfig::bad(const std::string& key, const char* want) const {
 int64_t HFConfig::get_int(const std::string& key) const {
   if (!has(key)) bad(key, "an integer");
   const json& v = j_[key];
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) bad(key, "an integer");
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && double(int64_t(v.get<double>())) == v.get<double>()) return int64_t(v.get<double>());
+  // Whole floats (4.0) count; the range check comes first because converting an
+  // out-of-range double (1e20, Infinity) to int64 is undefined behaviour.
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (d >= -9.2e18 && d <= 9.2e18 && std::trunc(d) == d) return int64_t(d);
+  }
   bad(key, "an integer");
 }
 int64_t HFConfig::get_int(const std::string& key, int64_t def) const { return has(key) ? get_int(key) : def; }
@@ -96,10 +104,11 @@ std::vector<int64_t> HFConfig::get_int_list(const std::string& key) const {
   std::vector<int64_t> r;
   if (!has(key)) return r;
   const json& v = j_[key];
-  if (v.is_number_integer()) return {v.get<int64_t>()};
+  if (v.is_number_integer()) return {get_int(key)};
   if (!v.is_array()) bad(key, "an integer or a list of integers");
   for (const auto& e : v) {
-    if (!e.is_number_integer()) bad(key, "an integer or a list of integers");
+    if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT64_MAX)))
+      bad(key, "an integer or a list of integers");
     r.push_back(e.get<int64_t>());
   }
   return r;

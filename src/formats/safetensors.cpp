@@ -140,11 +140,14 @@ void SafetensorsFile::parse() {
   std::sort(by_offset.begin(), by_offset.end(), [](const TensorInfo* a, const TensorInfo* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo* p = by_offset[i - 1];
-    const TensorInfo* c = by_offset[i];
-    if (p->end == p->begin || c->end == c->begin) continue;  // empty tensors occupy no bytes
-    IA_CHECK(c->begin >= p->end, path_, ": tensors '", p->name, "' and '", c->name, "' overlap in the data section");
+  // Compare each tensor with the furthest-reaching non-empty one before it: empty
+  // tensors occupy no bytes, so they must neither clash nor hide a clash.
+  const TensorInfo* reach = nullptr;
+  for (const TensorInfo* c : by_offset) {
+    if (c->end == c->begin) continue;
+    IA_CHECK(!reach || c->begin >= reach->end, path_, ": tensors '", reach->name, "' and '", c->name,
+             "' overlap in the data section");
+    if (!reach || c->end > reach->end) reach = c;
   }
 }
 

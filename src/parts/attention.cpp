@@ -17,11 +17,15 @@ void attention(const AttentionSpec& s, const AttentionArgs& a) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t BH = a.B * s.n_heads;
   const int nt = omp_get_max_threads();
-  std::vector<float> scratch(size_t(nt) * size_t(a.Tk + Dv));
+  // Per-thread score rows; kept between calls so decode steps do not touch the heap.
+  thread_local std::vector<float> scratch;
+  const size_t need = size_t(nt) * size_t(a.Tk + Dv);
+  if (scratch.size() < need) scratch.resize(need);
+  float* scratch_base = scratch.data();  // thread_local: take the caller's buffer before the parallel region
 #pragma omp parallel for schedule(dynamic) if (BH * a.Tq * a.Tk * D > 32768)
   for (int64_t bh = 0; bh < BH; ++bh) {
     const int64_t b = bh / s.n_heads, h = bh % s.n_heads, hk = h / group;
-    float* sc = scratch.data() + size_t(omp_get_thread_num()) * size_t(a.Tk + Dv);
+    float* sc = scratch_base + size_t(omp_get_thread_num()) * size_t(a.Tk + Dv);
     float* acc = sc + a.Tk;
     const float* qb = a.q + b * a.q_batch + h * D;
     const float* kb = a.k + b * a.k_batch + hk * D;

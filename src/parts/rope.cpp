@@ -210,9 +210,11 @@ std::vector<float> Rope::compute_inv_freq(const RopeParams& p, int64_t seq_len, 
 
 Rope::Rope(RopeParams p) : p_(std::move(p)) {
   half_ = p_.dim / 2;
-  inv_freq_ = compute_inv_freq(p_, p_.max_pos, &attn_scale_);
+  // Phi-3 starts on the short factors (the torch module decides per call).
+  const int64_t init_len = p_.rule == RopeRule::Phi3LongRope ? std::min(p_.max_pos, p_.original_max_pos) : p_.max_pos;
+  inv_freq_ = compute_inv_freq(p_, init_len, &attn_scale_);
   original_inv_freq_ = inv_freq_;
-  cached_len_ = p_.max_pos;
+  cached_len_ = init_len;
 }
 
 void Rope::prepare(const int64_t* pos, int64_t n, int64_t kv_len) {
@@ -234,7 +236,12 @@ void Rope::prepare(const int64_t* pos, int64_t n, int64_t kv_len) {
       if (kv_len > p_.max_pos) inv_freq_ = compute_inv_freq(p_, kv_len, &attn_scale_);
     }
   } else if (p_.type == RopeType::LongRope && p_.rule == RopeRule::Phi3LongRope) {
-    inv_freq_ = compute_inv_freq(p_, seq_len, &attn_scale_);
+    // Only the short/long choice depends on seq_len: recompute when it flips.
+    bool want_long = seq_len > p_.original_max_pos;
+    if (want_long != (cached_len_ > p_.original_max_pos)) {
+      inv_freq_ = compute_inv_freq(p_, seq_len, &attn_scale_);
+      cached_len_ = seq_len;
+    }
   }
   cos_.resize(size_t(n * half_));
   sin_.resize(size_t(n * half_));

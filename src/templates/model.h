@@ -55,6 +55,20 @@ class Model {
   virtual std::vector<std::string> tasks() const { return {}; }
 };
 
+// Models that decode one token at a time from a cache or recurrent state
+// (decoder-only, state-space, MoE decoders). Pipelines drive generation through it.
+class StepDecoder {
+ public:
+  virtual ~StepDecoder() = default;
+  virtual int64_t vocab() const = 0;
+  // Runs the prompt ids/mask [B, P] (mask may be null = all ones), sizing caches for
+  // `capacity` positions; returns the last prompt token's logits [B, vocab].
+  virtual const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len,
+                               int64_t capacity) = 0;
+  // Appends one token per row; returns its logits [B, vocab].
+  virtual const float* decode_step(const int64_t* tokens) = 0;
+};
+
 // Reads config.json, picks the family template for its model_type and builds the model.
 // Unknown / unsupported model types fail with a message listing what is supported.
 std::unique_ptr<Model> load_model(const std::string& dir);

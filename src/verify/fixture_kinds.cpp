@@ -2,6 +2,7 @@
 // by the files it holds; add a line here when a new fixture format arrives.
 #include <filesystem>
 
+#include "tokenizers/tokenizer_fixture.h"
 #include "verify/verify.h"
 
 namespace ia {
@@ -15,6 +16,11 @@ const std::vector<FixtureKind>& fixture_kinds() {
          return fs::exists(fs::path(d) / "reference.json") && fs::exists(fs::path(d) / "config.json");
        },
        verify_model_fixture},
+      {"tokenizer",
+       [](const std::string& d) {
+         return fs::exists(fs::path(d) / "tokenizer.json") && fs::exists(fs::path(d) / "reference_rs.jsonl");
+       },
+       verify_tokenizer_fixture},
   };
   return kinds;
 }

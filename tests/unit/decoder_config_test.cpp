@@ -1,6 +1,7 @@
 // Bad configs and inputs fail with an ia::Error naming the file and field.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -53,7 +54,7 @@ TEST(DecoderConfig, UnknownRopeScalingType) {
 }
 
 TEST(DecoderConfig, HeadsMustDivideHiddenSize) {
-  std::string e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_attention_heads"] = 5; });
+  std::string e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_attention_heads"] = 6; });
   EXPECT_NE(e.find("not divisible"), std::string::npos) << e;
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
   e = load_error("llama/LlamaForCausalLM", [](auto& j) { j["num_key_value_heads"] = 3; });
@@ -96,4 +97,29 @@ TEST(DecoderConfig, PositionBeyondLearnedTableIsAnError) {
   TensorMap in{{"input_ids", Tensor::from_vector_i64({1, 2}, {1, 2})},
                {"position_ids", Tensor::from_vector_i64({0, 500}, {1, 2})}};
   EXPECT_THROW(m->forward(in), Error);
+}
+
+// Gemma-2 without HybridCache (cache_implementation null): 4.44's decode masks never
+// carry the sliding window, so decode steps attend to every cached key.
+TEST(DecoderConfig, Gemma2DynamicCacheDecodesWithoutWindow) {
+  EditedCheckpoint ck("gemma2/Gemma2ForCausalLM", [](auto& j) { j["cache_implementation"] = nullptr; });
+  ModelContext ctx = ModelContext::open(ck.dir());
+  ctx.checkpoint = Checkpoint::open_dir(ck.dir());
+  DecoderModel m(ctx);
+  EXPECT_FALSE(m.params().hybrid_cache);
+  EXPECT_TRUE(m.params().decode_ignores_window);
+  const int64_t V = m.vocab(), P = 6;
+  GenerateOptions o;
+  o.max_new_tokens = 3;
+  o.eos_stops = false;
+  TensorMap g = m.generate({{"input_ids", Tensor::from_vector_i64({5, 9, 13, 17, 21, 25}, {1, P})}}, o);
+  TensorMap f = m.forward({{"input_ids", g.at("sequences")}});
+  auto diff = [&](int64_t s) {
+    double w = 0;
+    for (int64_t v = 0; v < V; ++v)
+      w = std::max(w, double(std::fabs(g.at("step_logits").f32()[s * V + v] - f.at("logits").f32()[(P - 1 + s) * V + v])));
+    return w;
+  };
+  EXPECT_LT(diff(0), 1e-4);  // prefill keeps the window
+  EXPECT_GT(diff(1), 1e-3);  // decode attends past the window
 }

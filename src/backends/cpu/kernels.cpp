@@ -164,7 +164,9 @@ Act act_from_name(const std::string& name, const std::string& where) {
       {"gelu_pytorch_tanh", Act::GeluTanh}, {"gelu_fast", Act::GeluFast}, {"quick_gelu", Act::QuickGelu},
       {"relu", Act::Relu},            {"silu", Act::Silu},             {"swish", Act::Silu},
       {"tanh", Act::Tanh},            {"sigmoid", Act::Sigmoid},       {"linear", Act::Identity},
-      {"relu2", Act::Relu2},          {"mish", Act::Mish},             {"gelu_accurate", Act::GeluFast}};
+      {"relu2", Act::Relu2},          {"mish", Act::Mish},             {"gelu_accurate", Act::GeluTanh},
+      {"relu6", Act::Relu6},          {"leaky_relu", Act::LeakyRelu},  {"gelu_10", Act::GeluClip10},
+      {"laplace", Act::Laplace}};
   for (const auto& e : table)
     if (name == e.n) return e.a;
   fail(where, ": unsupported activation '", name, "'");
@@ -183,6 +185,10 @@ const char* act_name(Act a) {
     case Act::Sigmoid: return "sigmoid";
     case Act::Relu2: return "relu2";
     case Act::Mish: return "mish";
+    case Act::Relu6: return "relu6";
+    case Act::LeakyRelu: return "leaky_relu";
+    case Act::GeluClip10: return "gelu_10";
+    case Act::Laplace: return "laplace";
   }
   return "?";
 }
@@ -201,6 +207,12 @@ float act_scalar(Act a, float x) {
     case Act::Sigmoid: return 1.f / (1.f + std::exp(-x));
     case Act::Relu2: return x > 0.f ? x * x : 0.f;
     case Act::Mish: return x * std::tanh(std::log1p(std::exp(x)));
+    case Act::Relu6: return std::min(std::max(x, 0.f), 6.f);
+    case Act::LeakyRelu: return x >= 0.f ? x : 0.01f * x;  // nn.LeakyReLU default negative_slope
+    case Act::GeluClip10:
+      return std::min(std::max(0.5f * x * (1.f + std::erf(x * 0.70710678118654752f)), -10.f), 10.f);
+    case Act::Laplace:  // 0.5 * (1 + erf((x - mu) / (sigma * sqrt(2)))), mu = 0.707107, sigma = 0.282095
+      return 0.5f * (1.f + std::erf((x - 0.707107f) / float(0.282095 * 1.4142135623730951)));
   }
   return x;
 }

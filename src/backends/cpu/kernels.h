@@ -31,7 +31,10 @@ void rms_norm(const float* x, int64_t rows, int64_t n, const float* w, float eps
 
 void softmax_inplace(float* x, int64_t n);
 
-enum class Act { Identity, GeluExact, GeluTanh, QuickGelu, Relu, Silu, Tanh, Sigmoid, GeluFast, Relu2, Mish };
+enum class Act {
+  Identity, GeluExact, GeluTanh, QuickGelu, Relu, Silu, Tanh, Sigmoid, GeluFast, Relu2, Mish,
+  Relu6, LeakyRelu, GeluClip10, Laplace  // relu6, leaky_relu (slope 0.01), gelu_10, laplace (MEGA)
+};
 // Maps a transformers ACT2FN name ("gelu", "gelu_new", "silu", ...) to a kernel; fails with the name otherwise.
 Act act_from_name(const std::string& name, const std::string& where);
 const char* act_name(Act a);

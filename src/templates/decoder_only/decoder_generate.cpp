@@ -67,9 +67,10 @@ TensorMap DecoderModel::forward(const TensorMap& in) {
   } else {
     positions_for_generate(b.mask.data(), B, T, pos.data());
   }
-  for (int64_t v : pos) IA_CHECK(v >= 0, p_.model_type, ": position id ", v, " is negative");
+  for (int64_t v : pos) IA_CHECK(v + p_.pos_offset >= 0, p_.model_type, ": position id ", v, " is negative");
 
   reset_cache(B, T);
+  generating_ = false;
   run(b.ids.data(), pos.data(), b.mask.data(), T);
   const int64_t out_dim = p_.embed_dim;
   Tensor hidden = Tensor::f32({B, T, out_dim});
@@ -94,6 +95,8 @@ const float* DecoderModel::prefill(const int64_t* ids, const int64_t* mask, int6
     for (int64_t t = 0; t < P; ++t) c += mask[b * P + t];
     next_pos_[size_t(b)] = c;  // the next token's cumsum(mask) - 1 (OPT's cumsum*mask - 1 agrees)
   }
+  generating_ = true;
+  start_hybrid_cache(std::max(capacity, P));
   run(ids, pos.data(), mask, P);
   // Last token of every row -> logits.
   const int64_t out_dim = p_.embed_dim;

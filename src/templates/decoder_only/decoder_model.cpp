@@ -1,6 +1,7 @@
 // Loading and the shared forward pass of the decoder-only template.
 #include "templates/decoder_only/decoder_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -126,6 +127,24 @@ void DecoderModel::reset_cache(int64_t batch, int64_t capacity) {
   mask_count_.assign(size_t(batch), 0);
   next_pos_.assign(size_t(batch), 0);
   if (p_.pos == PosKind::Alibi) alibi_pos_.assign(size_t(batch * capacity), 0.f);
+  hybrid_active_ = false;
+}
+
+void DecoderModel::start_hybrid_cache(int64_t max_length) {
+  if (!p_.hybrid_cache) return;
+  int64_t window = 0;
+  for (int64_t w : p_.window) window = std::max(window, w);
+  if (window == 0) return;
+  hybrid_active_ = true;
+  // _get_cache() reuses (and resets) a cache that is big enough for the same batch size.
+  if (hf_cache_len_ < max_length || hf_cache_batch_ != cache_.batch()) {
+    hf_cache_len_ = max_length;
+    hf_cache_batch_ = cache_.batch();
+  }
+  hybrid_slots_ = std::min(window, hf_cache_len_);
+  slot_pos_.assign(size_t(hybrid_slots_), -1);
+  slot_k_.resize(size_t(cache_.batch() * hybrid_slots_ * kv_dim_));
+  slot_v_.resize(size_t(cache_.batch() * hybrid_slots_ * kv_dim_));
 }
 
 void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64_t* mask, int64_t T) {
@@ -201,6 +220,19 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
     a.alibi_pos_batch = cap;
   }
 
+  // HybridCache ring update (once per call; every sliding layer sees the same slots).
+  bool use_slots = false;
+  if (hybrid_active_) {
+    const int64_t W = hybrid_slots_;
+    if (T > W) {  // long prompt: attention sees all keys, the ring keeps the last W
+      for (int64_t s = 0; s < W; ++s) slot_pos_[size_t(s)] = past + T - W + s;
+    } else {
+      if (std::min(past + T - 1, W - 1) >= W - 1) std::rotate(slot_pos_.begin(), slot_pos_.begin() + 1, slot_pos_.end());
+      for (int64_t i = 0; i < T; ++i) slot_pos_[size_t(std::min(past + i, W - 1))] = past + i;
+      use_slots = true;
+    }
+  }
+
   float* h = h_.data();
   float* qkv = qkv_.data();
   float* tmp = tmp_.data();
@@ -224,10 +256,38 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
     cache_.write(l, T, qkv + p_.n_heads * D, qkv_dim_, qkv + (p_.n_heads + p_.n_kv_heads) * D, qkv_dim_);
     spec.scale = p_.attn_scale * (p_.layer_scale.empty() ? 1.f : p_.layer_scale[size_t(l)]);
     spec.sliding_window = p_.window[size_t(l)];
+    if (generating_ && T == 1 && p_.decode_ignores_window) spec.sliding_window = 0;
     a.q = qkv;
     a.k = cache_.keys(l);
     a.v = cache_.values(l);
-    attention(spec, a);
+    if (use_slots && spec.sliding_window > 0) {
+      // Attend over the ring's slots exactly as stored (zero slots included); masks are by slot column.
+      const int64_t W = hybrid_slots_;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t s = 0; s < W; ++s) {
+          float* kd = slot_k_.data() + (b * W + s) * kv_dim_;
+          float* vd = slot_v_.data() + (b * W + s) * kv_dim_;
+          int64_t src = slot_pos_[size_t(s)];
+          if (src < 0) {
+            std::fill(kd, kd + kv_dim_, 0.f);
+            std::fill(vd, vd + kv_dim_, 0.f);
+          } else {
+            std::memcpy(kd, a.k + b * a.k_batch + src * kv_dim_, size_t(kv_dim_) * 4);
+            std::memcpy(vd, a.v + b * a.v_batch + src * kv_dim_, size_t(kv_dim_) * 4);
+          }
+        }
+      AttentionArgs sa = a;
+      sa.Tk = W;
+      sa.k = slot_k_.data();
+      sa.k_batch = W * kv_dim_;
+      sa.v = slot_v_.data();
+      sa.v_batch = W * kv_dim_;
+      AttentionSpec ss = spec;
+      ss.sliding_window = 0;  // the tril window never bites inside the ring (see params)
+      attention(ss, sa);
+    } else {
+      attention(spec, a);
+    }
     L.o.forward(att_.data(), N, tmp);  // tmp = attention output [N, H]
 
     // --- residual + MLP ---

@@ -22,7 +22,7 @@
 
 namespace ia {
 
-class DecoderModel : public Model {
+class DecoderModel : public Model, public StepDecoder {
  public:
   explicit DecoderModel(const ModelContext& ctx);
   ~DecoderModel() override;
@@ -38,15 +38,15 @@ class DecoderModel : public Model {
   std::vector<std::string> tasks() const override { return {"text-generation"}; }
 
   const DecoderParams& params() const { return p_; }
-  int64_t vocab() const { return p_.vocab; }
+  int64_t vocab() const override { return p_.vocab; }
 
   // Starts a new batch: sizes the cache for `capacity` positions per row.
   void reset_cache(int64_t batch, int64_t capacity);
   // Runs the prompt (ids/mask [B, P], mask may be null = all ones) with positions as
   // generate() computes them; returns a view of the last-token logits [B, vocab].
-  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len, int64_t capacity);
+  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len, int64_t capacity) override;
   // Appends one token per row (attention mask 1) and returns its logits [B, vocab].
-  const float* decode_step(const int64_t* tokens);
+  const float* decode_step(const int64_t* tokens) override;
   int64_t cache_length() const { return cache_.length(); }
 
  public:
@@ -58,6 +58,8 @@ class DecoderModel : public Model {
   // ids/positions/mask are [B, T]; mask may be null (all ones). Final hidden states
   // (after final norm and OPT project_out) end in out_ [B*T, embed_dim].
   void run(const int64_t* ids, const int64_t* positions, const int64_t* mask, int64_t T);
+  // Switches on the Gemma-2 HybridCache emulation for a generate() of `max_length` positions.
+  void start_hybrid_cache(int64_t max_length);
   void logits_of(const float* hidden, int64_t rows, float* out);
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
@@ -74,6 +76,13 @@ class DecoderModel : public Model {
   std::vector<int64_t> mask_count_;  // running sum of each row's attention mask (ALiBi positions)
   std::vector<int64_t> next_pos_;    // next position id per row during decoding
   std::vector<float> alibi_pos_;     // [B, capacity]
+  // Gemma-2 HybridCache emulation (generate only): slot -> position of the sliding ring (-1 = zero slot).
+  bool hybrid_active_ = false;
+  bool generating_ = false;           // inside prefill/decode_step (generate semantics)
+  int64_t hybrid_slots_ = 0;
+  int64_t hf_cache_len_ = 0, hf_cache_batch_ = 0;  // HF keeps a larger HybridCache across generate() calls
+  std::vector<int64_t> slot_pos_;
+  std::vector<float> slot_k_, slot_v_;
   // Work buffers, grown on demand and reused (no allocation per decode step).
   std::vector<float> x_, h_, qkv_, att_, tmp_, mid_, mlp_in_, out_, logits_;
   std::vector<int64_t> pos_buf_, ids_buf_, step_mask_;

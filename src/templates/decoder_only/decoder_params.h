@@ -67,6 +67,13 @@ struct DecoderParams {
   std::vector<int64_t> window;                // per layer sliding window (0 = global)
   float attn_softcap = 0.f, final_softcap = 0.f;
   bool alibi_scaled = false;                  // Falcon adds ALiBi before the 1/sqrt(d) scaling
+  // Gemma-2 generate() runs on 4.44's HybridCache: sliding layers attend over a ring of
+  // min(window, max_length) slots whose roll leaves a zero slot and a column-indexed
+  // padding mask; reproduced in decoder_model.cpp (forward() is unaffected).
+  bool hybrid_cache = false;
+  // Gemma-2 generate() on a Dynamic/Static cache: the tril window never reaches the
+  // single-token decode masks, so decode steps attend globally (prefill keeps the window).
+  bool decode_ignores_window = false;
 
   // Block.
   ResidualKind residual = ResidualKind::Sequential;

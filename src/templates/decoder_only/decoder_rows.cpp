@@ -547,6 +547,14 @@ DecoderParams decoder_params_from_config(const ModelContext& ctx) {
   const HFConfig& g = ctx.generation_config ? *ctx.generation_config : c;
   p.eos_ids = g.get_int_list("eos_token_id");
   if (g.has("pad_token_id")) p.pad_id = g.get_int("pad_token_id");
+  if (p.model_type == "gemma2") {
+    // generate() picks the cache from generation_config.cache_implementation (Gemma2Config: "hybrid").
+    std::string impl = ctx.generation_config ? g.get_string("cache_implementation", "")
+                       : c.raw().contains("cache_implementation") ? c.get_string("cache_implementation", "")
+                                                                  : "hybrid";
+    p.hybrid_cache = impl == "hybrid";
+    p.decode_ignores_window = !p.hybrid_cache;
+  }
   return p;
 }
 

@@ -5,6 +5,7 @@
 
 #include "backends/cpu/kernels.h"
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 #include "parts/relative_position.h"
 
 namespace ia {
@@ -13,7 +14,7 @@ Tensor deberta_rel_embeddings(const Weights& encoder, const EncoderParams& p) {
   const DebertaOptions& d = p.deberta;
   if (!d.relative_attention) return Tensor();
   Tensor rel = encoder.pp("rel_embeddings").get("weight", {2 * d.att_span, p.hidden_size});
-  if (d.norm_rel_ebd) rel = LayerNorm::load(encoder.pp("LayerNorm"), p.hidden_size, p.layer_norm_eps).forward(rel);
+  if (d.norm_rel_ebd) rel = load_encoder_layer_norm(encoder.pp("LayerNorm"), p.hidden_size, p.layer_norm_eps).forward(rel);
   return rel;
 }
 
@@ -59,7 +60,7 @@ DebertaConv DebertaConv::load(const Weights& encoder, const EncoderParams& p) {
   const Weights w = encoder.pp("conv");
   c.weight = w.pp("conv").get("weight", {p.hidden_size, p.hidden_size / c.groups, c.kernel});
   c.bias = w.pp("conv").get("bias", {p.hidden_size});
-  c.norm = LayerNorm::load(w.pp("LayerNorm"), p.hidden_size, p.layer_norm_eps);
+  c.norm = load_encoder_layer_norm(w.pp("LayerNorm"), p.hidden_size, p.layer_norm_eps);
   c.act = cpu::act_from_name(d.conv_act, p.config_label + " field 'conv_act'");
   return c;
 }

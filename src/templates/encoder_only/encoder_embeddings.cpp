@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 
 namespace ia {
 
@@ -22,6 +23,7 @@ EncoderEmbeddings EncoderEmbeddings::load(const Weights& base, const EncoderPara
   EncoderEmbeddings e;
   const Weights emb = base.pp("embeddings");
   const int64_t E = p.embedding_size, H = p.hidden_size;
+  e.config_label = p.config_label;
   e.embedding_size = E;
   e.hidden_size = H;
   e.pad_token_id = p.pad_token_id;
@@ -45,10 +47,10 @@ EncoderEmbeddings EncoderEmbeddings::load(const Weights& base, const EncoderPara
 
   if (p.naming == EncoderNaming::DebertaV2) {
     if (E != H) e.project_before_norm = Linear::load(emb.pp("embed_proj"), E, H, false);
-    e.norm = LayerNorm::load(emb.pp("LayerNorm"), H, p.layer_norm_eps);
+    e.norm = load_encoder_layer_norm(emb.pp("LayerNorm"), H, p.layer_norm_eps);
     e.zero_padded_rows = true;
   } else {
-    e.norm = LayerNorm::load(emb.pp("LayerNorm"), E, p.layer_norm_eps);
+    e.norm = load_encoder_layer_norm(emb.pp("LayerNorm"), E, p.layer_norm_eps);
     if (p.naming == EncoderNaming::Albert)
       e.project_after_norm = Linear::load(base.pp("encoder").pp("embedding_hidden_mapping_in"), E, H, true);
     else if (E != H)
@@ -59,11 +61,20 @@ EncoderEmbeddings EncoderEmbeddings::load(const Weights& base, const EncoderPara
 
 Tensor EncoderEmbeddings::forward(const Tensor& input_ids, const Tensor* token_type_ids, const Tensor* position_ids,
                                   const int64_t* mask) const {
+  try {
+    return embed(input_ids, token_type_ids, position_ids, mask);
+  } catch (const Error& e) {  // name the model whose tables the ids do not fit
+    throw Error(cat(config_label, ": ", e.what()));
+  }
+}
+
+Tensor EncoderEmbeddings::embed(const Tensor& input_ids, const Tensor* token_type_ids, const Tensor* position_ids,
+                                const int64_t* mask) const {
   IA_CHECK(input_ids.rank() == 2, "input_ids must be [batch, seq], got ", shape_str(input_ids.shape()));
   const int64_t B = input_ids.dim(0), T = input_ids.dim(1), N = B * T, E = embedding_size;
   Tensor ids = input_ids.to_i64();
   Tensor x = Tensor::f32({N, E});
-  word.lookup(ids.i64(), N, x.f32(), "input id");
+  word.lookup(ids.i64(), N, x.f32(), "input_ids value");
 
   auto check_shape = [&](const Tensor& t, const char* name) {
     IA_CHECK(t.shape() == input_ids.shape(), name, " has shape ", shape_str(t.shape()), " but input_ids has ",
@@ -105,9 +116,9 @@ Tensor EncoderEmbeddings::forward(const Tensor& input_ids, const Tensor* token_t
   const bool deberta_order = project_before_norm.defined() || zero_padded_rows;
   if (deberta_order) {  // DeBERTa: word + position, then + token type
     if (pos.defined()) position.lookup_add(pos.i64(), N, x.f32(), "position id");
-    if (tt.defined()) token_type.lookup_add(tt.i64(), N, x.f32(), "token type id");
+    if (tt.defined()) token_type.lookup_add(tt.i64(), N, x.f32(), "token_type_ids value");
   } else {  // BERT: word + token type, then + position
-    if (tt.defined()) token_type.lookup_add(tt.i64(), N, x.f32(), "token type id");
+    if (tt.defined()) token_type.lookup_add(tt.i64(), N, x.f32(), "token_type_ids value");
     if (pos.defined()) position.lookup_add(pos.i64(), N, x.f32(), "position id");
   }
   if (project_before_norm.defined()) x = project_before_norm.forward(x);

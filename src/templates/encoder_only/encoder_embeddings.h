@@ -4,6 +4,7 @@
 // ALBERT's embedding_hidden_mapping_in after it).
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "core/tensor.h"
 #include "parts/nn.h"
@@ -21,6 +22,7 @@ struct EncoderEmbeddings {
   bool padding_idx_positions = false;
   bool zero_padded_rows = false;  // DeBERTa multiplies the embeddings by the attention mask
   int64_t pad_token_id = 0, embedding_size = 0, hidden_size = 0;
+  std::string config_label;
 
   // `base` is the base model's module (e.g. "bert."); ALBERT's mapping lives under base.encoder.
   static EncoderEmbeddings load(const Weights& base, const EncoderParams& p);
@@ -28,6 +30,10 @@ struct EncoderEmbeddings {
   // ids [B, T]; token_type_ids / position_ids may be null; mask [B*T] (1 = token). Returns [B*T, hidden].
   Tensor forward(const Tensor& input_ids, const Tensor* token_type_ids, const Tensor* position_ids,
                  const int64_t* mask) const;
+
+ private:
+  Tensor embed(const Tensor& input_ids, const Tensor* token_type_ids, const Tensor* position_ids,
+               const int64_t* mask) const;
 };
 
 // DistilBERT's sinusoidal table: even dims sin(pos / 10000^(2*(j/2)/dim)), odd dims cos (float64 then float32).

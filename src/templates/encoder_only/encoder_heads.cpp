@@ -1,6 +1,7 @@
 #include "templates/encoder_only/encoder_heads.h"
 
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 
 namespace ia {
 
@@ -33,6 +34,7 @@ const char* head_kind_name(HeadKind k) {
     case HeadKind::ElectraDiscriminator: return "electra_discriminator";
     case HeadKind::DprEncoder: return "dpr_encoder";
     case HeadKind::DprReader: return "dpr_reader";
+    case HeadKind::MultipleChoice: return "multiple_choice";
   }
   return "?";
 }
@@ -53,19 +55,19 @@ HeadChoice choose_head(const EncoderParams& p) {
   }
   if (a.empty() || (ends_with(a, "Model") && !ends_with(a, "LMHeadModel"))) h.kind = HeadKind::Base;
   else if (ends_with(a, "ForMaskedLM")) h.kind = HeadKind::MaskedLM;
-  else if (ends_with(a, "ForCausalLM") || a == "BertLMHeadModel") {
-    h.kind = HeadKind::MaskedLM;
-    h.causal = true;
-  } else if (ends_with(a, "ForSequenceClassification")) h.kind = HeadKind::SequenceClassification;
+  else if (ends_with(a, "ForCausalLM") || a == "BertLMHeadModel") h.kind = HeadKind::MaskedLM;  // causal via is_decoder
+  else if (ends_with(a, "ForSequenceClassification")) h.kind = HeadKind::SequenceClassification;
   else if (ends_with(a, "ForTokenClassification")) h.kind = HeadKind::TokenClassification;
   else if (ends_with(a, "ForQuestionAnswering")) h.kind = HeadKind::QuestionAnswering;
+  else if (ends_with(a, "ForMultipleChoice") && t != "electra") h.kind = HeadKind::MultipleChoice;
   else if (a == "ElectraForPreTraining") h.kind = HeadKind::ElectraDiscriminator;
   else if (a == "BertForPreTraining" || a == "AlbertForPreTraining") h.kind = HeadKind::PreTraining;
   else if (a == "BertForNextSentencePrediction") h.kind = HeadKind::NextSentencePrediction;
   else
     throw Unsupported(cat(p.config_label, ": architecture '", a, "' is not supported by the encoder-only template (",
                           "base model, ForMaskedLM, ForSequenceClassification, ForTokenClassification, ",
-                          "ForQuestionAnswering, ForCausalLM and the pre-training heads are)"));
+                          "ForQuestionAnswering, ForMultipleChoice (not ELECTRA's), ForCausalLM and the ",
+                          "pre-training heads are)"));
   return h;
 }
 
@@ -74,7 +76,6 @@ MlmHead MlmHead::load(const Weights& root, const EncoderParams& p, const Tensor&
   const int64_t H = p.hidden_size, E = p.embedding_size, V = p.vocab_size;
   const std::string& t = p.model_type;
   Weights dense, norm, dec, bias_owner;
-  std::string bias_name = "bias";
   int64_t out_dim = H;  // width of the transformed features the decoder reads
   float eps = p.layer_norm_eps;
   m.act = p.act;
@@ -104,13 +105,15 @@ MlmHead MlmHead::load(const Weights& root, const EncoderParams& p, const Tensor&
     throw Unsupported(cat(p.config_label, ": no masked-LM head for model type '", t, "'"));
   }
   m.dense = Linear::load(dense, H, out_dim, true);
-  m.norm = LayerNorm::load(norm, out_dim, eps);
+  m.norm = load_encoder_layer_norm(norm, out_dim, eps);
   Tensor w = p.tie_word_embeddings ? word_embeddings : dec.get_raw("weight", {V, out_dim});
   IA_CHECK(w.rank() == 2 && w.dim(0) == V && w.dim(1) == out_dim, p.config_label,
            ": tied decoder needs word embeddings of shape [", V, ", ", out_dim, "], got ", shape_str(w.shape()));
   // The decoder bias is a separate parameter that transformers ties to decoder.bias.
-  Tensor b = bias_owner.has(bias_name) ? bias_owner.get(bias_name, {V}) : dec.get("bias", {V});
-  m.decoder = Linear::from(w.dtype() == DType::F32 || w.dtype() == DType::F16 || w.dtype() == DType::BF16 ? w : w.to_f32(), b);
+  // Older checkpoints only store decoder.bias.
+  Tensor b = bias_owner.has("bias") ? bias_owner.get("bias", {V}) : dec.get("bias", {V});
+  const bool kernel_dtype = w.dtype() == DType::F32 || w.dtype() == DType::F16 || w.dtype() == DType::BF16;
+  m.decoder = Linear::from(kernel_dtype ? w : w.to_f32(), b);
   return m;
 }
 
@@ -134,11 +137,12 @@ Tensor Pooler::forward(const Tensor& first_tokens) const {
   return y;
 }
 
-SequenceClassifier SequenceClassifier::load(const Weights& root, const EncoderParams& p) {
+SequenceClassifier SequenceClassifier::load(const Weights& root, const EncoderParams& p, bool multiple_choice) {
   SequenceClassifier c;
-  const int64_t H = p.hidden_size, L = p.num_labels;
+  const int64_t H = p.hidden_size, L = multiple_choice ? 1 : p.num_labels;
   const std::string& t = p.model_type;
-  if (t == "bert" || t == "albert") {
+  const bool roberta_like = t == "roberta" || t == "xlm-roberta";
+  if (t == "bert" || t == "albert" || (multiple_choice && roberta_like)) {
     c.uses_pooler = true;
     c.out = Linear::load(root.pp("classifier"), H, L, true);
   } else if (t == "roberta" || t == "xlm-roberta" || t == "electra") {

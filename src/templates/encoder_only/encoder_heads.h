@@ -15,7 +15,8 @@ namespace ia {
 
 enum class HeadKind {
   Base,                    // XxxModel: last_hidden_state (+ pooler_output)
-  MaskedLM,                // XxxForMaskedLM (also BertLMHeadModel / XxxForCausalLM: same head, causal mask)
+  MaskedLM,                // XxxForMaskedLM (also BertLMHeadModel / XxxForCausalLM: same head; config.is_decoder
+                           // makes the attention causal)
   SequenceClassification,  // logits [B, num_labels]
   TokenClassification,     // logits [B, T, num_labels]
   QuestionAnswering,       // start_logits / end_logits [B, T]
@@ -24,12 +25,12 @@ enum class HeadKind {
   ElectraDiscriminator,    // ElectraForPreTraining: logits [B, T]
   DprEncoder,              // DPRContextEncoder / DPRQuestionEncoder: pooler_output = CLS (+ encode_proj)
   DprReader,               // DPRReader: start/end/relevance logits
+  MultipleChoice,          // inputs [B, choices, T] -> logits [B, choices]
 };
 
 struct HeadChoice {
   HeadKind kind = HeadKind::Base;
   std::string base_prefix;  // where the base model lives when a head wraps it ("bert", "ctx_encoder.bert_model", ...)
-  bool causal = false;      // XxxForCausalLM / BertLMHeadModel
 };
 
 // Maps (model_type, architecture) to a head; Unsupported for classes this template does not implement.
@@ -53,7 +54,8 @@ struct SequenceClassifier {
   Linear dense;  // undefined when uses_pooler
   cpu::Act act = cpu::Act::Tanh;
   Linear out;
-  static SequenceClassifier load(const Weights& root, const EncoderParams& p);
+  // `multiple_choice`: the XxxForMultipleChoice variant (one score per choice; RoBERTa then reads the pooler).
+  static SequenceClassifier load(const Weights& root, const EncoderParams& p, bool multiple_choice = false);
   // first_tokens [B, hidden] (CLS rows) or pooled [B, hidden] -> logits [B, num_labels]
   Tensor forward(const Tensor& first_tokens, const Tensor& pooled) const;
 };

@@ -5,6 +5,7 @@
 
 #include "backends/cpu/kernels.h"
 #include "core/error.h"
+#include "templates/encoder_only/legacy_norm_names.h"
 #include "parts/attention.h"
 #include "templates/encoder_only/deberta_attention.h"
 
@@ -54,10 +55,10 @@ EncoderLayer EncoderLayer::load(const Weights& w, const EncoderParams& p, const 
   L.k = Linear::load(att_self.pp(kn), H, A, true);
   L.v = Linear::load(att_self.pp(vn), H, A, true);
   L.o = Linear::load(att_out_dense, A, H, true);
-  L.attn_norm = LayerNorm::load(att_norm, H, p.layer_norm_eps);
+  L.attn_norm = load_encoder_layer_norm(att_norm, H, p.layer_norm_eps);
   L.ffn_in = Linear::load(ffn_in, H, I, true);
   L.ffn_out = Linear::load(ffn_out, I, H, true);
-  L.ffn_norm = LayerNorm::load(ffn_norm, H, p.layer_norm_eps);
+  L.ffn_norm = load_encoder_layer_norm(ffn_norm, H, p.layer_norm_eps);
   if (p.positions == PositionKind::RelativeKey || p.positions == PositionKind::RelativeKeyQuery)
     L.distance_embedding =
         att_self.pp("distance_embedding").get("weight", {2 * p.max_position_embeddings - 1, p.head_dim});
@@ -158,6 +159,16 @@ void encoder_layer_forward(const EncoderLayer& L, const EncoderParams& p, const 
     a.bias = s.bias.f32(), a.bias_batch = nh * T * T;
   }
   attention(spec, a);
+  if (!deberta) {
+    // A row with no real token: transformers adds finfo.min to every score, which swamps them all equally,
+    // so each query averages every value vector uniformly.
+    for (int64_t bb : b.masked_rows) {
+      std::vector<float> mean(size_t(A), 0.f);
+      for (int64_t j = 0; j < T; ++j) cpu::add_inplace(mean.data(), s.v.f32() + (bb * T + j) * A, A);
+      cpu::scale_inplace(mean.data(), 1.f / float(T), A);
+      for (int64_t i = 0; i < T; ++i) std::memcpy(s.ctx.f32() + (bb * T + i) * A, mean.data(), size_t(A) * sizeof(float));
+    }
+  }
   if (deberta && b.any_padding) {
     // XSoftmax masks query rows too: padded queries attend to nothing and get a zero context.
     for (int64_t r = 0; r < N; ++r)

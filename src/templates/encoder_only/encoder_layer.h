@@ -31,6 +31,7 @@ struct EncoderBatch {
   int64_t B = 0, T = 0;
   std::vector<int64_t> mask;  // [B*T], 1 = real token
   bool any_padding = false;
+  std::vector<int64_t> masked_rows;  // batch rows whose mask is all zero
   std::vector<int64_t> rel_pos;  // DeBERTa relative positions [T, T]
 };
 

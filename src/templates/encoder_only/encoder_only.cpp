@@ -1,9 +1,11 @@
 // The encoder-only architecture template: one Model class for every BERT-family
 // model type. The model type is data (EncoderParams); the architecture class
 // picks the head (encoder_heads.h).
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "templates/encoder_only/encoder_only.h"
 #include "templates/encoder_only/deberta_attention.h"
 #include "templates/encoder_only/encoder_embeddings.h"
 #include "templates/encoder_only/encoder_heads.h"
@@ -18,7 +20,7 @@ namespace {
 
 class EncoderOnlyModel : public Model {
  public:
-  explicit EncoderOnlyModel(const ModelContext& ctx);
+  EncoderOnlyModel(const ModelContext& ctx, const std::string& weight_prefix, const std::string& architecture);
   const std::string& model_type() const override { return p_.model_type; }
   Family family() const override { return Family::EncoderOnly; }
   TensorMap forward(const TensorMap& inputs) override;
@@ -29,6 +31,7 @@ class EncoderOnlyModel : public Model {
   void load_layers(const Weights& base);
   void load_head(const Weights& root, const Weights& base);
   EncoderBatch make_batch(const Tensor& ids, const Tensor* attention_mask) const;
+  TensorMap flatten_choices(const TensorMap& in, int64_t* choices) const;
 
   EncoderParams p_;
   HeadChoice head_;
@@ -46,10 +49,13 @@ class EncoderOnlyModel : public Model {
   Linear dpr_proj_, dpr_relevance_;                   // DPR encode_proj / reader qa_classifier
 };
 
-EncoderOnlyModel::EncoderOnlyModel(const ModelContext& ctx) {
+EncoderOnlyModel::EncoderOnlyModel(const ModelContext& ctx, const std::string& weight_prefix,
+                                   const std::string& architecture) {
+  IA_CHECK(ctx.checkpoint, ctx.config.label(), ": no checkpoint opened for the encoder");
   p_ = EncoderParams::from_context(ctx);
+  if (!architecture.empty()) p_.architecture = architecture;
   head_ = choose_head(p_);
-  const Weights root(ctx.checkpoint);
+  const Weights root(ctx.checkpoint, weight_prefix);
   const std::string probe = "embeddings.word_embeddings.weight";
   Weights base;
   if (p_.model_type == "dpr" && head_.base_prefix.empty()) {
@@ -97,7 +103,8 @@ void EncoderOnlyModel::load_head(const Weights& root, const Weights& base) {
     case HeadKind::Base: break;
     case HeadKind::MaskedLM: mlm_ = MlmHead::load(root, p_, emb_.word.table); break;
     case HeadKind::SequenceClassification:
-      seq_cls_ = SequenceClassifier::load(root, p_);
+    case HeadKind::MultipleChoice:
+      seq_cls_ = SequenceClassifier::load(root, p_, head_.kind == HeadKind::MultipleChoice);
       IA_CHECK(!seq_cls_.uses_pooler || pooler_.defined(), root.checkpoint().description(), ": missing tensor '",
                base.full(p_.naming == EncoderNaming::Albert ? "pooler.weight" : "pooler.dense.weight"),
                "' (the classifier reads the pooled output)");
@@ -158,11 +165,32 @@ EncoderBatch EncoderOnlyModel::make_batch(const Tensor& ids, const Tensor* atten
     for (int64_t i = 0; i < b.B * b.T; ++i) b.mask[size_t(i)] = id.i64()[i] != p_.pad_token_id ? 1 : 0;
   }
   for (int64_t v : b.mask) b.any_padding |= v == 0;
+  for (int64_t r = 0; r < b.B; ++r)
+    if (std::all_of(b.mask.begin() + r * b.T, b.mask.begin() + (r + 1) * b.T, [](int64_t v) { return v == 0; }))
+      b.masked_rows.push_back(r);
   if (p_.naming == EncoderNaming::DebertaV2) deberta_prepare_batch(p_, b);
   return b;
 }
 
-TensorMap EncoderOnlyModel::forward(const TensorMap& inputs) {
+// XxxForMultipleChoice: [B, choices, T] inputs run as B*choices sequences.
+TensorMap EncoderOnlyModel::flatten_choices(const TensorMap& in, int64_t* choices) const {
+  const Tensor& ids = require_input(in, "input_ids", p_.model_type);
+  IA_CHECK(ids.rank() == 3 && ids.numel() > 0, p_.model_type, ": ", p_.architecture,
+           " needs input_ids of shape [batch, choices, seq], got ", shape_str(ids.shape()));
+  *choices = ids.dim(1);
+  TensorMap out;
+  for (const auto& [name, t] : in) {
+    IA_CHECK(t.shape() == ids.shape(), p_.model_type, ": ", name, " has shape ", shape_str(t.shape()),
+             " but input_ids has ", shape_str(ids.shape()));
+    out[name] = t.reshape({ids.dim(0) * ids.dim(1), ids.dim(2)});
+  }
+  return out;
+}
+
+TensorMap EncoderOnlyModel::forward(const TensorMap& raw_inputs) {
+  int64_t choices = 0;
+  const TensorMap flat = head_.kind == HeadKind::MultipleChoice ? flatten_choices(raw_inputs, &choices) : TensorMap();
+  const TensorMap& inputs = head_.kind == HeadKind::MultipleChoice ? flat : raw_inputs;
   const Tensor& ids = require_input(inputs, "input_ids", p_.model_type);
   IA_CHECK(ids.rank() == 2 && ids.dim(0) > 0 && ids.dim(1) > 0, p_.model_type,
            ": input_ids must be a non-empty [batch, seq] tensor, got ", shape_str(ids.shape()));
@@ -201,6 +229,7 @@ TensorMap EncoderOnlyModel::forward(const TensorMap& inputs) {
     case HeadKind::Base: break;
     case HeadKind::MaskedLM: out["logits"] = mlm_.forward(x).reshape({B, T, p_.vocab_size}); break;
     case HeadKind::SequenceClassification: out["logits"] = seq_cls_.forward(first, pooled); break;
+    case HeadKind::MultipleChoice: out["logits"] = seq_cls_.forward(first, pooled).reshape({B / choices, choices}); break;
     case HeadKind::TokenClassification: out["logits"] = token_cls_.forward(x).reshape({B, T, p_.num_labels}); break;
     case HeadKind::QuestionAnswering: split_span_logits(qa_outputs_.forward(x)); break;
     case HeadKind::PreTraining:
@@ -246,16 +275,22 @@ std::vector<std::string> EncoderOnlyModel::tasks() const {
     case HeadKind::ElectraDiscriminator: return {"replaced-token-detection", "feature-extraction"};
     case HeadKind::DprEncoder: return {"feature-extraction"};
     case HeadKind::DprReader: return {"question-answering"};
+    case HeadKind::MultipleChoice: return {"multiple-choice", "feature-extraction"};
   }
   return {};
 }
 
 }  // namespace
 
+std::unique_ptr<Model> build_encoder_only(const ModelContext& ctx, const std::string& weight_prefix,
+                                          const std::string& architecture) {
+  return std::make_unique<EncoderOnlyModel>(ctx, weight_prefix, architecture);
+}
+
 FamilyTemplate encoder_only_template() {
   return {Family::EncoderOnly,
           {"bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra", "deberta-v2", "dpr"},
-          [](const ModelContext& ctx) -> std::unique_ptr<Model> { return std::make_unique<EncoderOnlyModel>(ctx); }};
+          [](const ModelContext& ctx) { return build_encoder_only(ctx); }};
 }
 
 }  // namespace ia

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -75,10 +76,8 @@ void read_deberta(const HFConfig& c, EncoderParams& p) {
   if (d.max_relative_positions < 1) d.max_relative_positions = p.max_position_embeddings;
   d.position_buckets = c.get_int("position_buckets", -1);
   d.att_span = d.position_buckets > 0 ? d.position_buckets : d.max_relative_positions;
+  // DeBERTa-v2 only asks whether "c2p" / "p2c" are listed; other entries (v1's "p2p") are ignored.
   auto pat = string_list(c, "pos_att_type");
-  for (const auto& s : pat)
-    IA_CHECK(s == "c2p" || s == "p2c", c.label(), ": field 'pos_att_type' has unknown entry '", s,
-             "' (expected c2p and/or p2c)");
   d.c2p = contains(pat, "c2p");
   d.p2c = contains(pat, "p2c");
   d.share_att_key = c.get_bool("share_att_key", false);
@@ -146,7 +145,7 @@ EncoderParams EncoderParams::from_context(const ModelContext& ctx) {
   p.pad_token_id = c.get_int("pad_token_id", d.pad);
   p.embedding_size = d.embedding ? c.get_int("embedding_size", d.embedding) : c.get_int("embedding_size", p.hidden_size);
   if (ctx.model_type == "bert" || ctx.model_type == "dpr" || ctx.model_type == "roberta" ||
-      ctx.model_type == "xlm-roberta")
+      ctx.model_type == "xlm-roberta" || distil)
     p.embedding_size = p.hidden_size;  // these embeddings are built with hidden_size whatever the config says
   p.act = cpu::act_from_name(p.hidden_act, c.label() + (distil ? " field 'activation'" : " field 'hidden_act'"));
 
@@ -160,7 +159,9 @@ EncoderParams EncoderParams::from_context(const ModelContext& ctx) {
     p.head_dim = c.get_int("attention_head_size", p.head_dim);
     read_deberta(c, p);
   } else if (!distil) {
-    std::string pe = c.get_string("position_embedding_type", "absolute");
+    // An explicit null is kept by transformers (getattr finds None) and means "no positions".
+    const bool null_pe = c.raw().contains("position_embedding_type") && c.raw()["position_embedding_type"].is_null();
+    std::string pe = null_pe ? "none" : c.get_string("position_embedding_type", "absolute");
     // transformers adds absolute embeddings only for "absolute" and relative scores only for the two
     // relative kinds; any other value leaves the model without position information.
     p.positions = pe == "absolute"             ? PositionKind::Absolute
@@ -195,7 +196,9 @@ nlohmann::json EncoderParams::describe() const {
                          : naming == EncoderNaming::DebertaV2  ? "deberta-v2"
                                                                : "bert";
   j["weight_naming"] = naming_s;
-  j["norm"] = {{"kind", "layer_norm"}, {"placement", "post"}, {"eps", layer_norm_eps}, {"embedding_norm", true}};
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%g", double(layer_norm_eps));  // the config's decimal, not the float's expansion
+  j["norm"] = {{"kind", "layer_norm"}, {"placement", "post"}, {"eps", std::stod(eps)}, {"embedding_norm", true}};
   j["sizes"] = {{"vocab", vocab_size},       {"hidden", hidden_size},   {"embedding", embedding_size},
                 {"layers", num_layers},      {"heads", num_heads},      {"head_dim", head_dim},
                 {"intermediate", intermediate_size}, {"max_positions", max_position_embeddings},
@@ -204,6 +207,7 @@ nlohmann::json EncoderParams::describe() const {
   pos["kind"] = position_kind_name(positions);
   if (padding_idx_positions) pos["ids"] = "padding_idx + cumsum(input_ids != pad_token_id)";
   if (sinusoidal_positions) pos["sinusoidal"] = true;
+  if (naming == EncoderNaming::DebertaV2 && deberta.relative_attention) pos["relative"] = "disentangled (c2p/p2c)";
   j["positions"] = pos;
   nlohmann::json att;
   att["kind"] = naming == EncoderNaming::DebertaV2 && deberta.relative_attention ? "disentangled" : "mha";

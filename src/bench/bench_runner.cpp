@@ -1,0 +1,239 @@
+#include "bench/bench_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <sstream>
+
+#include "backends/cpu/cpu_info.h"
+#include "bench/bandwidth.h"
+#include "bench/memory_usage.h"
+#include "core/error.h"
+#include "formats/checkpoint.h"
+#include "templates/model.h"
+
+namespace ia::bench {
+
+using json = nlohmann::json;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Embedding tables a decode step only gathers one row from.
+bool is_lookup_table(const std::string& name) {
+  static const char* kLookups[] = {"wte.weight",           "wpe.weight",
+                                   "embed_tokens.weight",  "embed_positions.weight",
+                                   "word_embeddings.weight", "position_embeddings.weight",
+                                   "token_type_embeddings.weight", "embed_in.weight"};
+  for (const char* s : kLookups)
+    if (ends_with(name, s)) return true;
+  return false;
+}
+bool is_token_table(const std::string& name) {
+  return ends_with(name, "wte.weight") || ends_with(name, "embed_tokens.weight") ||
+         ends_with(name, "word_embeddings.weight") || ends_with(name, "embed_in.weight");
+}
+bool is_output_head(const std::string& name) {
+  return ends_with(name, "lm_head.weight") || ends_with(name, "embed_out.weight");
+}
+
+// Deterministic ids in [0, vocab): a cheap LCG is enough for benchmark inputs.
+Tensor random_ids(int64_t batch, int64_t len, int64_t vocab, uint64_t seed) {
+  std::vector<int64_t> v(size_t(batch * len));
+  uint64_t s = seed * 6364136223846793005ull + 1442695040888963407ull;
+  for (auto& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    x = int64_t((s >> 33) % uint64_t(vocab));
+  }
+  return Tensor::from_vector_i64(v, {batch, len});
+}
+
+Tensor ones_i64(int64_t batch, int64_t len) {
+  return Tensor::from_vector_i64(std::vector<int64_t>(size_t(batch * len), 1), {batch, len});
+}
+
+template <typename F>
+double time_once(F&& f) {
+  const double t0 = now_s();
+  f();
+  return now_s() - t0;
+}
+
+double round_to(double v, int digits) {
+  double m = 1;
+  for (int i = 0; i < digits; ++i) m *= 10;
+  return double(int64_t(v * m + (v >= 0 ? 0.5 : -0.5))) / m;
+}
+
+}  // namespace
+
+WeightStats weight_stats(const Checkpoint& ck) {
+  WeightStats w;
+  std::map<std::string, int64_t> per_dtype;
+  bool has_head = false;
+  for (const auto& n : ck.names()) has_head |= is_output_head(n);
+  for (const auto& n : ck.names()) {
+    const TensorInfo& ti = ck.info(n);
+    const int64_t numel = shape_numel(ti.shape);
+    const int64_t bytes = numel * int64_t(dtype_size(ti.dtype));
+    w.parameters += numel;
+    w.bytes += bytes;
+    per_dtype[dtype_name(ti.dtype)] += numel;
+    // A tied token table doubles as the output projection and is read in full.
+    const bool read_in_full = !is_lookup_table(n) || (!has_head && is_token_table(n));
+    if (read_in_full) w.bytes_per_token += bytes;
+  }
+  int64_t most = -1;
+  for (const auto& [d, n] : per_dtype)
+    if (n > most) {
+      most = n;
+      w.dtype = d;
+    }
+  return w;
+}
+
+json bench_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
+  const bool decoder = target.family == Family::DecoderOnly;
+  const bool encoder = target.family == Family::EncoderOnly;
+  IA_CHECK(decoder || encoder, "bench: ", target.model_type, " is in the ", family_name(target.family),
+           " family; bench measures encoder-only and decoder-only models");
+  IA_CHECK(target.vocab_size > 0, "bench: ", target.model_dir, ": config.json has no usable vocab_size");
+  IA_CHECK(opts.prompt_tokens >= 1, "bench: --prompt-tokens must be >= 1");
+  IA_CHECK(opts.repeat >= 1, "bench: --repeat must be >= 1");
+  const int64_t B = opts.batch > 0 ? opts.batch : (decoder ? 1 : 8);
+  const int64_t P = opts.prompt_tokens, G = opts.gen_tokens;
+  if (decoder) IA_CHECK(G >= 2, "bench: --gen-tokens must be >= 2 (decode is timed from the second new token)");
+  const int64_t needed = P + (decoder ? G : 0);
+  IA_CHECK(target.max_positions <= 0 || needed <= target.max_positions, "bench: ", target.model_dir, ": ", needed,
+           " positions requested but config.json allows ", target.max_positions);
+  const int threads = cpu::set_num_threads(opts.threads);
+
+  json r;
+  r["engine"] = "ipfs-accelerate";
+  r["model_dir"] = target.model_dir;
+  r["model_type"] = target.model_type;
+  r["architecture"] = target.architecture;
+  r["family"] = family_name(target.family);
+  r["weights_dtype"] = target.weights.dtype;
+  r["parameters"] = target.weights.parameters;
+  r["weight_bytes"] = target.weights.bytes;
+  r["threads"] = threads;
+  r["kernel_isa"] = cpu::cpu_info().kernel_isa;
+  r["batch"] = B;
+  r["load_s"] = round_to(target.load_s, 4);
+
+  TensorMap in;
+  in["input_ids"] = random_ids(B, P, target.vocab_size, opts.seed);
+  in["attention_mask"] = ones_i64(B, P);
+
+  if (encoder) {
+    r["seq_len"] = P;
+    // The first pass pages in memory-mapped weights and warms kernels up.
+    r["warmup_s"] = round_to(time_once([&] { model.forward(in); }), 4);
+    double best = 1e30;
+    for (int i = 0; i < std::max(opts.repeat, 3); ++i) best = std::min(best, time_once([&] { model.forward(in); }));
+    r["forward_s"] = round_to(best, 5);
+    r["sequences_per_s"] = round_to(double(B) / best, 3);
+    r["tokens_per_s"] = round_to(double(B * P) / best, 2);
+  } else {
+    r["prompt_tokens"] = P;
+    r["gen_tokens"] = G;
+    GenerateOptions g;
+    g.eos_stops = false;  // exactly max_new_tokens tokens, whatever the random weights predict
+    g.return_step_logits = false;
+    TensorMap warm;
+    const int64_t wp = std::min<int64_t>(P, 8);
+    warm["input_ids"] = random_ids(B, wp, target.vocab_size, opts.seed + 1);
+    warm["attention_mask"] = ones_i64(B, wp);
+    g.max_new_tokens = 2;
+    r["warmup_s"] = round_to(time_once([&] { model.generate(warm, g); }), 4);
+    // generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
+    double t1 = 1e30, tg = 1e30;
+    for (int i = 0; i < opts.repeat; ++i) {
+      g.max_new_tokens = 1;
+      t1 = std::min(t1, time_once([&] { model.generate(in, g); }));
+      g.max_new_tokens = G;
+      TensorMap out;
+      tg = std::min(tg, time_once([&] { out = model.generate(in, g); }));
+      auto it = out.find("sequences");
+      IA_CHECK(it != out.end() && it->second.rank() == 2 && it->second.dim(0) == B && it->second.dim(1) == P + G,
+               "bench: ", target.model_type, ": generate() did not return sequences of shape [", B, ", ", P + G, "]");
+    }
+    const double decode_s = std::max(tg - t1, 1e-9);
+    const double decode_tps = double(B * (G - 1)) / decode_s;
+    r["prefill_s"] = round_to(t1, 5);
+    r["prefill_tokens_per_s"] = round_to(double(B * P) / t1, 2);
+    r["generate_s"] = round_to(tg, 5);
+    r["decode_s"] = round_to(decode_s, 5);
+    r["decode_tokens_per_s"] = round_to(decode_tps, 3);
+    r["decode_ms_per_token"] = round_to(1000.0 * decode_s / double(G - 1), 3);
+    r["weight_bytes_per_token"] = target.weights.bytes_per_token;
+    if (opts.roofline) {
+      double bw = opts.bandwidth_gb_per_s > 0 ? opts.bandwidth_gb_per_s * 1e9 : 0;
+      if (bw <= 0) {
+        BandwidthOptions bo;
+        bo.threads = threads;
+        bw = measure_read_bandwidth(bo);
+      }
+      // One decode step streams the weights once for the whole batch.
+      const double roof = double(B) * bw / double(std::max<int64_t>(target.weights.bytes_per_token, 1));
+      r["bandwidth_gb_per_s"] = round_to(bw / 1e9, 3);
+      r["roofline_tokens_per_s"] = round_to(roof, 3);
+      r["roofline_fraction"] = round_to(decode_tps / roof, 4);
+    }
+  }
+  r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
+  return r;
+}
+
+json run_bench(const std::string& model_dir, const BenchOptions& opts) {
+  if (opts.threads > 0) cpu::set_num_threads(opts.threads);
+  BenchTarget t;
+  t.model_dir = model_dir;
+  const double t0 = now_s();
+  std::unique_ptr<Model> model = load_model(model_dir);
+  t.load_s = now_s() - t0;
+  ModelContext ctx = ModelContext::open(model_dir);
+  t.family = model->family();
+  t.model_type = ctx.model_type;
+  t.architecture = ctx.architecture;
+  HFConfig text = ctx.config.has("text_config") ? ctx.config.sub("text_config") : ctx.config;
+  t.vocab_size = text.get_int_any({"vocab_size", "n_vocab", "padded_vocab_size"}, 0);
+  t.max_positions = text.get_int_any({"n_positions", "max_position_embeddings", "n_ctx", "seq_length"}, 0);
+  t.weights = weight_stats(*Checkpoint::open_dir(model_dir));
+  return bench_model(*model, t, opts);
+}
+
+std::string format_report(const json& r) {
+  std::ostringstream os;
+  auto num = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string("-"); };
+  os << "model:      " << r.value("model_dir", "") << " (" << r.value("model_type", "") << ", "
+     << r.value("family", "") << ", " << num("parameters") << " parameters, " << r.value("weights_dtype", "")
+     << ")\n";
+  os << "threads:    " << num("threads") << " (" << r.value("kernel_isa", "") << "), batch " << num("batch") << "\n";
+  os << "load:       " << num("load_s") << " s (first run incl. page-in: " << num("warmup_s") << " s)\n";
+  if (r.contains("decode_tokens_per_s")) {
+    os << "prefill:    " << num("prefill_tokens_per_s") << " tokens/s (" << num("prompt_tokens") << " tokens in "
+       << num("prefill_s") << " s)\n";
+    os << "decode:     " << num("decode_tokens_per_s") << " tokens/s (" << num("decode_ms_per_token")
+       << " ms/token over " << num("gen_tokens") << " new tokens, KV cache)\n";
+    if (r.contains("roofline_tokens_per_s"))
+      os << "roofline:   " << num("roofline_tokens_per_s") << " tokens/s = " << num("bandwidth_gb_per_s")
+         << " GB/s / " << num("weight_bytes_per_token") << " weight bytes per step; achieved "
+         << round_to(100.0 * r["roofline_fraction"].get<double>(), 1) << "%\n";
+  } else {
+    os << "forward:    " << num("sequences_per_s") << " sequences/s (" << num("batch") << " x " << num("seq_len")
+       << " tokens in " << num("forward_s") << " s; " << num("tokens_per_s") << " tokens/s)\n";
+  }
+  os << "peak RSS:   " << num("peak_rss_mb") << " MiB\n";
+  return os.str();
+}
+
+}  // namespace ia::bench

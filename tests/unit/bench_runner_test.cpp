@@ -1,0 +1,129 @@
+// The bench runner through the generic Model interface: a stand-in model that
+// records the calls it gets checks what bench asks of a template and that the
+// JSON carries every figure (no timing assertions).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bench/bench_runner.h"
+#include "bench/checkpoint_maker.h"
+#include "bench/presets.h"
+#include "core/error.h"
+#include "formats/checkpoint.h"
+#include "templates/model.h"
+
+using namespace ia;
+
+namespace {
+
+class RecordingModel : public Model {
+ public:
+  explicit RecordingModel(Family f) : family_(f) {}
+  const std::string& model_type() const override { return type_; }
+  Family family() const override { return family_; }
+  TensorMap forward(const TensorMap& in) override {
+    const Tensor& ids = require_input(in, "input_ids", type_);
+    ++forward_calls;
+    return {{"last_hidden_state", Tensor::zeros(DType::F32, {ids.dim(0), ids.dim(1), 4})}};
+  }
+  TensorMap generate(const TensorMap& in, const GenerateOptions& o) override {
+    const Tensor& ids = require_input(in, "input_ids", type_);
+    EXPECT_FALSE(o.eos_stops);
+    for (int64_t i = 0; i < ids.numel(); ++i) EXPECT_TRUE(ids.i64()[i] >= 0 && ids.i64()[i] < 50);
+    max_new.push_back(o.max_new_tokens);
+    Tensor seq = Tensor::zeros(DType::I64, {ids.dim(0), ids.dim(1) + o.max_new_tokens});
+    return {{"sequences", seq}};
+  }
+  int forward_calls = 0;
+  std::vector<int64_t> max_new;
+
+ private:
+  std::string type_ = "recording";
+  Family family_;
+};
+
+bench::BenchTarget target(Family f) {
+  bench::BenchTarget t;
+  t.family = f;
+  t.model_type = "recording";
+  t.model_dir = "memory";
+  t.vocab_size = 50;
+  t.max_positions = 64;
+  t.weights.parameters = 1000;
+  t.weights.bytes = 4000;
+  t.weights.bytes_per_token = 3000;
+  t.weights.dtype = "F32";
+  return t;
+}
+
+}  // namespace
+
+TEST(BenchRunner, DecoderJsonHasEveryFigure) {
+  RecordingModel m(Family::DecoderOnly);
+  bench::BenchOptions o;
+  o.prompt_tokens = 16;
+  o.gen_tokens = 8;
+  o.threads = 2;
+  o.repeat = 2;
+  o.bandwidth_gb_per_s = 10;  // given, so the roofline arithmetic is checkable
+  nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
+  for (const char* k : {"engine", "model_dir", "model_type", "family", "weights_dtype", "parameters", "weight_bytes",
+                        "threads", "batch", "load_s", "warmup_s", "prompt_tokens", "gen_tokens", "prefill_s",
+                        "prefill_tokens_per_s", "decode_s", "decode_tokens_per_s", "decode_ms_per_token",
+                        "weight_bytes_per_token", "bandwidth_gb_per_s", "roofline_tokens_per_s",
+                        "roofline_fraction", "peak_rss_mb"})
+    EXPECT_TRUE(r.contains(k)) << k;
+  EXPECT_EQ(r["batch"], 1);
+  EXPECT_EQ(r["threads"], 2);
+  EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), 10e9 / 3000, 0.01);
+  EXPECT_GT(r["peak_rss_mb"].get<double>(), 0);
+  // Warm-up, then per repetition one prefill-only call and one full call.
+  EXPECT_EQ(m.max_new, (std::vector<int64_t>{2, 1, 8, 1, 8}));
+  std::string text = bench::format_report(r);
+  EXPECT_NE(text.find("roofline"), std::string::npos);
+}
+
+TEST(BenchRunner, EncoderJsonHasSequencesPerSecond) {
+  RecordingModel m(Family::EncoderOnly);
+  bench::BenchOptions o;
+  o.prompt_tokens = 32;
+  nlohmann::json r = bench::bench_model(m, target(Family::EncoderOnly), o);
+  for (const char* k : {"forward_s", "sequences_per_s", "tokens_per_s", "seq_len", "batch", "peak_rss_mb", "load_s"})
+    EXPECT_TRUE(r.contains(k)) << k;
+  EXPECT_EQ(r["batch"], 8);  // encoder default
+  EXPECT_FALSE(r.contains("decode_tokens_per_s"));
+  EXPECT_GE(m.forward_calls, 4);
+}
+
+TEST(BenchRunner, RejectsImpossibleRequests) {
+  RecordingModel m(Family::DecoderOnly);
+  bench::BenchOptions o;
+  o.prompt_tokens = 60;
+  o.gen_tokens = 10;  // 70 > max_positions 64
+  EXPECT_THROW(bench::bench_model(m, target(Family::DecoderOnly), o), Error);
+  o.prompt_tokens = 8;
+  o.gen_tokens = 1;
+  EXPECT_THROW(bench::bench_model(m, target(Family::DecoderOnly), o), Error);
+  RecordingModel v(Family::Vision);
+  EXPECT_THROW(bench::bench_model(v, target(Family::Vision), bench::BenchOptions{}), Error);
+}
+
+TEST(BenchRunner, WeightBytesPerTokenSkipLookupTablesUnlessTied) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("ia_bench_stats_" + std::to_string(::getpid()));
+  bench::MakeOptions mo;
+  mo.out_dir = dir.string();
+  // GPT-2 ties lm_head to wte: wte is read in full per step, wpe only gathered.
+  bench::make_checkpoint(bench::find_preset("tiny-gpt2-test"), mo);
+  auto ck = Checkpoint::open_dir(dir.string());
+  bench::WeightStats s = bench::weight_stats(*ck);
+  EXPECT_EQ(s.dtype, "F32");
+  EXPECT_EQ(s.bytes - s.bytes_per_token, int64_t(ck->info("transformer.wpe.weight").end - ck->info("transformer.wpe.weight").begin));
+  // LLaMA with its own lm_head: embed_tokens is only gathered.
+  bench::make_checkpoint(bench::find_preset("tiny-llama-test"), mo);
+  ck = Checkpoint::open_dir(dir.string());
+  s = bench::weight_stats(*ck);
+  const auto& e = ck->info("model.embed_tokens.weight");
+  EXPECT_EQ(s.bytes - s.bytes_per_token, int64_t(e.end - e.begin));
+  fs::remove_all(dir);
+}
