@@ -62,7 +62,7 @@ GenerationOutput generate_text(StepDecoder& model, const Tokenizer& tok, const s
   Sampler sampler(s.sampling);
   std::vector<int64_t> context = out.prompt_ids;
   context.reserve(context.size() + size_t(s.max_new_tokens));
-  std::vector<float> scratch(size_t(vocab));
+  std::vector<float> scratch(static_cast<size_t>(vocab));
   const int64_t P = int64_t(out.prompt_ids.size());
   auto t0 = std::chrono::steady_clock::now();
   const float* logits = s.max_new_tokens > 0 ? model.prefill(out.prompt_ids.data(), nullptr, 1, P, P + s.max_new_tokens) : nullptr;

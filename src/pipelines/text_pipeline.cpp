@@ -135,7 +135,7 @@ json TextPipeline::embed(const TextRequest& req) {
       ++n;
       for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += h.f32()[(b * T + t) * D + d];
     }
-    std::vector<float> e(size_t(D));
+    std::vector<float> e(static_cast<size_t>(D));
     for (int64_t d = 0; d < D; ++d) e[size_t(d)] = float(acc[size_t(d)] / double(std::max<int64_t>(n, 1)));
     embs.push_back(e);
   }
@@ -199,7 +199,7 @@ json TextPipeline::classify(const TextRequest& req) {
   json all = json::array();
   for (int64_t b = 0; b < B; ++b) {
     const float* x = logits.f32() + b * L;
-    std::vector<float> p(size_t(L));
+    std::vector<float> p(static_cast<size_t>(L));
     if (multi) for (int64_t i = 0; i < L; ++i) p[size_t(i)] = 1.f / (1.f + std::exp(-x[i]));
     else p = softmax_of(x, L);
     json res = json::array();

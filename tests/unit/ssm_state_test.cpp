@@ -327,3 +327,42 @@ TEST(SsmConfig, DescribeAndTasks) {
     EXPECT_FALSE(d["recurrent_state"]["grows_with_length"].get<bool>());
   }
 }
+
+namespace {
+// Resident set size in kB from /proc/self/status (0 when unavailable).
+long rss_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+}  // namespace
+
+// Memory stays flat on long generation: 49k further decode steps after the first 1k
+// add nothing (the state is sized once and the work buffers are reused).
+TEST(SsmState, FlatMemoryOnLongGeneration) {
+  auto m = open_ssm(fixture_dir("mamba/MambaForCausalLM"));
+  ASSERT_TRUE(m);
+  auto ids = prompt(1, 4, m->vocab());
+  m->prefill_chunked(ids.data(), nullptr, 1, 4, 0);
+  int64_t tok = 1;
+  auto run = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const float* l = m->decode_step(&tok);
+      tok = std::max_element(l, l + m->vocab()) - l;
+    }
+  };
+  run(1000);
+  const long rss_1k = rss_kb();
+  const size_t state_1k = m->state_bytes();
+  run(49000);
+  const long rss_50k = rss_kb();
+  ASSERT_GT(rss_1k, 0) << "no /proc/self/status";
+  EXPECT_EQ(m->state_bytes(), state_1k);
+  EXPECT_EQ(m->state().tokens(), 50004);
+  // A KV cache for 50k tokens of this model would need 2 * layers * 50k * hidden * 4 bytes = 25.6 MB.
+  EXPECT_LT(rss_50k - rss_1k, 256) << "RSS grew from " << rss_1k << " kB to " << rss_50k << " kB";
+  std::printf("[ rss ] after 1k tokens %ld kB, after 50k tokens %ld kB; state %zu bytes; KV-cache equivalent %zu bytes\n",
+              rss_1k, rss_50k, m->state_bytes(), m->kv_cache_equivalent_bytes(50004));
+}

@@ -220,6 +220,12 @@ const float* StateSpaceModel::prefill_chunked(const int64_t* ids, const int64_t*
   return logits;
 }
 
+const float* StateSpaceModel::prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len,
+                                      int64_t /*capacity*/) {
+  // As generate(): 4.44 applies the padding mask only to multi-token prompts.
+  return prefill_chunked(ids, prompt_len > 1 ? mask : nullptr, batch, prompt_len, 0);
+}
+
 const float* StateSpaceModel::decode_step(const int64_t* tokens) {
   const int64_t B = state_.batch();
   IA_CHECK(B > 0, p_.model_type, ": decode_step before prefill");

@@ -32,7 +32,7 @@ struct StateStats {
   double prefill_seconds = 0.0, decode_seconds = 0.0;
 };
 
-class StateSpaceModel : public Model {
+class StateSpaceModel : public Model, public StepDecoder {
  public:
   explicit StateSpaceModel(const ModelContext& ctx);
   ~StateSpaceModel() override;
@@ -50,7 +50,7 @@ class StateSpaceModel : public Model {
   std::vector<std::string> tasks() const override;
 
   const SsmParams& params() const { return p_; }
-  int64_t vocab() const { return p_.vocab; }
+  int64_t vocab() const override { return p_.vocab; }
   bool has_lm_head() const { return lm_head_.defined(); }
 
   // Resets the state for `batch` rows.
@@ -61,8 +61,12 @@ class StateSpaceModel : public Model {
   const float* feed(const int64_t* ids, const int64_t* mask, int64_t T, int64_t chunk_size);
   // reset_state(B) + feed(prompt) -> last-token logits [B, vocab].
   const float* prefill_chunked(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t T, int64_t chunk_size);
+  // StepDecoder: prefill_chunked(ids, mask, B, P, one piece); the recurrent state needs no
+  // capacity, so `capacity` is ignored.
+  const float* prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len,
+                       int64_t capacity) override;
   // One token per row on the current state -> logits [B, vocab].
-  const float* decode_step(const int64_t* tokens);
+  const float* decode_step(const int64_t* tokens) override;
   void save_state(const std::string& path) const;
   void load_state(const std::string& path);
   size_t state_bytes() const { return state_.bytes(); }
