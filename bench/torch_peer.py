@@ -320,8 +320,10 @@ def peak_rss_mb():
 
 
 def timed(fn):
-    t0 = time.perf_counter()
+    """(wall seconds, result); the CPU seconds of the call (all threads) go to timed.cpu."""
+    c0, t0 = time.process_time(), time.perf_counter()
     r = fn()
+    timed.cpu = time.process_time() - c0
     return time.perf_counter() - t0, r
 
 
@@ -356,7 +358,12 @@ def bench(args):
             mask = torch.ones(B, P, dtype=torch.int64)
             r["seq_len"] = P
             r["warmup_s"] = round(timed(lambda: model.forward(ids, mask))[0], 4)
-            best = min(timed(lambda: model.forward(ids, mask))[0] for _ in range(max(args.repeat, 3)))
+            best, best_cpu = 1e30, 0.0
+            for _ in range(max(args.repeat, 3)):
+                t = timed(lambda: model.forward(ids, mask))[0]
+                if t < best:
+                    best, best_cpu = t, timed.cpu
+            r["cpu_utilisation"] = round(best_cpu / (best * torch.get_num_threads()), 3)
             r["forward_s"] = round(best, 5)
             r["sequences_per_s"] = round(B / best, 3)
             r["tokens_per_s"] = round(B * P / best, 2)
@@ -366,12 +373,19 @@ def bench(args):
             r["prompt_tokens"], r["gen_tokens"] = P, G
             r["warmup_s"] = round(timed(lambda: generate(model, ids[:, :min(P, 8)], 2))[0], 4)
             t1 = tg = 1e30
+            c1 = cg = 0.0
             for _ in range(args.repeat):
-                t1 = min(t1, timed(lambda: generate(model, ids, 1))[0])
+                dt, _ = timed(lambda: generate(model, ids, 1))
+                if dt < t1:
+                    t1, c1 = dt, timed.cpu
                 dt, seq = timed(lambda: generate(model, ids, G))
                 assert seq.shape == (B, P + G)
-                tg = min(tg, dt)
+                if dt < tg:
+                    tg, cg = dt, timed.cpu
             decode_s = max(tg - t1, 1e-9)
+            n = torch.get_num_threads()
+            r["prefill_cpu_utilisation"] = round(c1 / (t1 * n), 3)
+            r["decode_cpu_utilisation"] = round(max(cg - c1, 0.0) / (decode_s * n), 3)
             tps = B * (G - 1) / decode_s
             r.update({"prefill_s": round(t1, 5), "prefill_tokens_per_s": round(B * P / t1, 2),
                       "generate_s": round(tg, 5), "decode_s": round(decode_s, 5),

@@ -1,5 +1,5 @@
-// libFuzzer target: config.json text goes through the same steps HFConfig::load
-// takes (python_json_compat, then JSON parsing), then every getter is tried on
+// libFuzzer target: config.json text goes through HFConfig::parse (what
+// HFConfig::load runs on the file's bytes), then every getter is tried on
 // every key. Getters may only answer or raise ia::Error.
 #include <cstddef>
 #include <cstdint>
@@ -43,12 +43,10 @@ void probe(const ia::HFConfig& c, int depth) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ia::python_json_compat(text));
-  } catch (const nlohmann::json::exception&) {
-    return 0;  // HFConfig::load turns this into "malformed JSON"
+    probe(ia::HFConfig::parse(text, "fuzz.json"), 0);
+  } catch (const ia::Error&) {
+    // Malformed JSON, wrong top-level type, excessive nesting: rejected with a message.
   }
-  probe(ia::HFConfig::from_json(std::move(j), "fuzz.json"), 0);
   return 0;
 }

@@ -7,9 +7,11 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "bench/bandwidth.h"
+#include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "templates/decoder_only/decoder_model.h"
 #include "templates/model.h"
 
 namespace ia::bench {
@@ -70,6 +72,60 @@ double round_to(double v, int digits) {
   double m = 1;
   for (int i = 0; i < digits; ++i) m *= 10;
   return double(int64_t(v * m + (v >= 0 ? 0.5 : -0.5))) / m;
+}
+
+// Greedy choice per row, as generate() makes it.
+void argmax_rows(const float* logits, int64_t B, int64_t V, std::vector<int64_t>& out) {
+  out.resize(size_t(B));
+  for (int64_t b = 0; b < B; ++b) out[size_t(b)] = std::max_element(logits + b * V, logits + (b + 1) * V) - (logits + b * V);
+}
+
+struct DecodeTimes {
+  double prefill_s = 1e30, decode_s = 1e30;
+  double prefill_cpu_s = 0, decode_cpu_s = 0;  // CPU time of the fastest runs
+};
+
+// Exact split through the decoder template's own prefill / decode_step calls.
+DecodeTimes time_decoder_steps(DecoderModel& dm, const Tensor& ids, int64_t G, int repeat) {
+  const int64_t B = ids.dim(0), P = ids.dim(1), V = dm.vocab();
+  std::vector<int64_t> tok;
+  DecodeTimes t;
+  for (int i = 0; i < repeat; ++i) {
+    const double c0 = process_cpu_seconds(), t0 = now_s();
+    argmax_rows(dm.prefill(ids.i64(), nullptr, B, P, P + G), B, V, tok);
+    const double c1 = process_cpu_seconds(), t1 = now_s();
+    for (int64_t s = 1; s < G; ++s) argmax_rows(dm.decode_step(tok.data()), B, V, tok);
+    const double c2 = process_cpu_seconds(), t2 = now_s();
+    IA_CHECK(dm.cache_length() == P + G - 1, "bench: decoder cache holds ", dm.cache_length(), " positions, expected ",
+             P + G - 1);
+    if (t1 - t0 < t.prefill_s) t.prefill_s = t1 - t0, t.prefill_cpu_s = c1 - c0;
+    if (t2 - t1 < t.decode_s) t.decode_s = t2 - t1, t.decode_cpu_s = c2 - c1;
+  }
+  return t;
+}
+
+// Without step APIs: generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
+DecodeTimes time_generate(Model& model, const TensorMap& in, int64_t B, int64_t P, int64_t G, int repeat,
+                          const std::string& who) {
+  GenerateOptions g;
+  g.eos_stops = false;  // exactly max_new_tokens tokens, whatever the random weights predict
+  g.return_step_logits = false;
+  double t1 = 1e30, tg = 1e30, c1 = 0, cg = 0;
+  for (int i = 0; i < repeat; ++i) {
+    g.max_new_tokens = 1;
+    double c0 = process_cpu_seconds();
+    double t = time_once([&] { model.generate(in, g); });
+    if (t < t1) t1 = t, c1 = process_cpu_seconds() - c0;
+    g.max_new_tokens = G;
+    TensorMap out;
+    c0 = process_cpu_seconds();
+    t = time_once([&] { out = model.generate(in, g); });
+    if (t < tg) tg = t, cg = process_cpu_seconds() - c0;
+    auto it = out.find("sequences");
+    IA_CHECK(it != out.end() && it->second.rank() == 2 && it->second.dim(0) == B && it->second.dim(1) == P + G,
+             "bench: ", who, ": generate() did not return sequences of shape [", B, ", ", P + G, "]");
+  }
+  return {t1, std::max(tg - t1, 1e-9), c1, std::max(cg - c1, 0.0)};
 }
 
 }  // namespace
@@ -137,35 +193,34 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
     r["seq_len"] = P;
     // The first pass pages in memory-mapped weights and warms kernels up.
     r["warmup_s"] = round_to(time_once([&] { model.forward(in); }), 4);
-    double best = 1e30;
-    for (int i = 0; i < std::max(opts.repeat, 3); ++i) best = std::min(best, time_once([&] { model.forward(in); }));
+    double best = 1e30, best_cpu = 0;
+    for (int i = 0; i < std::max(opts.repeat, 3); ++i) {
+      const double c0 = process_cpu_seconds();
+      const double t = time_once([&] { model.forward(in); });
+      if (t < best) best = t, best_cpu = process_cpu_seconds() - c0;
+    }
+    r["cpu_utilisation"] = round_to(best_cpu / (best * threads), 3);
     r["forward_s"] = round_to(best, 5);
     r["sequences_per_s"] = round_to(double(B) / best, 3);
     r["tokens_per_s"] = round_to(double(B * P) / best, 2);
   } else {
     r["prompt_tokens"] = P;
     r["gen_tokens"] = G;
-    GenerateOptions g;
-    g.eos_stops = false;  // exactly max_new_tokens tokens, whatever the random weights predict
-    g.return_step_logits = false;
     TensorMap warm;
     const int64_t wp = std::min<int64_t>(P, 8);
     warm["input_ids"] = random_ids(B, wp, target.vocab_size, opts.seed + 1);
     warm["attention_mask"] = ones_i64(B, wp);
-    g.max_new_tokens = 2;
-    r["warmup_s"] = round_to(time_once([&] { model.generate(warm, g); }), 4);
-    // generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
-    double t1 = 1e30, tg = 1e30;
-    for (int i = 0; i < opts.repeat; ++i) {
-      g.max_new_tokens = 1;
-      t1 = std::min(t1, time_once([&] { model.generate(in, g); }));
-      g.max_new_tokens = G;
-      TensorMap out;
-      tg = std::min(tg, time_once([&] { out = model.generate(in, g); }));
-      auto it = out.find("sequences");
-      IA_CHECK(it != out.end() && it->second.rank() == 2 && it->second.dim(0) == B && it->second.dim(1) == P + G,
-               "bench: ", target.model_type, ": generate() did not return sequences of shape [", B, ", ", P + G, "]");
+    DecodeTimes dt;
+    if (auto* dm = dynamic_cast<DecoderModel*>(&model)) {
+      r["timing"] = "prefill+decode_step";
+      r["warmup_s"] = round_to(time_once([&] { time_decoder_steps(*dm, warm["input_ids"], 3, 1); }), 4);
+      dt = time_decoder_steps(*dm, in["input_ids"], G, opts.repeat);
+    } else {
+      r["timing"] = "generate(1) vs generate(G)";
+      r["warmup_s"] = round_to(time_once([&] { time_generate(model, warm, B, wp, 2, 1, target.model_type); }), 4);
+      dt = time_generate(model, in, B, P, G, opts.repeat, target.model_type);
     }
+    const double t1 = dt.prefill_s, tg = dt.prefill_s + dt.decode_s;
     const double decode_s = std::max(tg - t1, 1e-9);
     const double decode_tps = double(B * (G - 1)) / decode_s;
     r["prefill_s"] = round_to(t1, 5);
@@ -174,6 +229,9 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
     r["decode_s"] = round_to(decode_s, 5);
     r["decode_tokens_per_s"] = round_to(decode_tps, 3);
     r["decode_ms_per_token"] = round_to(1000.0 * decode_s / double(G - 1), 3);
+    // Share of `threads` cores the process got while timed (well below 1 on a busy machine).
+    r["prefill_cpu_utilisation"] = round_to(dt.prefill_cpu_s / (t1 * threads), 3);
+    r["decode_cpu_utilisation"] = round_to(dt.decode_cpu_s / (decode_s * threads), 3);
     r["weight_bytes_per_token"] = target.weights.bytes_per_token;
     if (opts.roofline) {
       double bw = opts.bandwidth_gb_per_s > 0 ? opts.bandwidth_gb_per_s * 1e9 : 0;
@@ -224,6 +282,8 @@ std::string format_report(const json& r) {
        << num("prefill_s") << " s)\n";
     os << "decode:     " << num("decode_tokens_per_s") << " tokens/s (" << num("decode_ms_per_token")
        << " ms/token over " << num("gen_tokens") << " new tokens, KV cache)\n";
+    os << "cpu share:  prefill " << num("prefill_cpu_utilisation") << ", decode " << num("decode_cpu_utilisation")
+       << " of " << num("threads") << " threads (below 1: the machine was busy)\n";
     if (r.contains("roofline_tokens_per_s"))
       os << "roofline:   " << num("roofline_tokens_per_s") << " tokens/s = " << num("bandwidth_gb_per_s")
          << " GB/s / " << num("weight_bytes_per_token") << " weight bytes per step; achieved "

@@ -1,5 +1,6 @@
 #include "formats/hf_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -41,14 +42,27 @@ HFConfig HFConfig::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   IA_CHECK(in.good(), path, ": cannot open");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse(text, path);
+}
+
+HFConfig HFConfig::parse(const std::string& text, const std::string& label) {
+  // Copying or printing a json value recurses once per nesting level, so absurdly deep
+  // input could overflow the stack later on; real configs nest a handful of levels.
+  constexpr int kMaxDepth = 64;
+  int deepest = 0;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t, json&) {
+    deepest = std::max(deepest, depth);
+    return true;
+  };
   json j;
   try {
-    j = json::parse(python_json_compat(text));
+    j = json::parse(python_json_compat(text), cb);
   } catch (const json::exception& e) {
-    fail(path, ": malformed JSON: ", e.what());
+    fail(label, ": malformed JSON: ", e.what());
   }
-  IA_CHECK(j.is_object(), path, ": top level is not a JSON object");
-  return from_json(std::move(j), path);
+  IA_CHECK(deepest <= kMaxDepth, label, ": JSON nested more than ", kMaxDepth, " levels deep");
+  IA_CHECK(j.is_object(), label, ": top level is not a JSON object");
+  return from_json(std::move(j), label);
 }
 
 HFConfig HFConfig::from_json(json j, std::string label) {
@@ -60,9 +74,20 @@ HFConfig HFConfig::from_json(json j, std::string label) {
 
 bool HFConfig::has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
 
+namespace {
+// The offending value for an error message: scalars verbatim, containers only by size,
+// so a huge or deeply nested value can neither flood the message nor recurse deeply.
+std::string value_repr(const nlohmann::json& v) {
+  if (v.is_array()) return cat("a list of ", v.size(), " entries");
+  if (v.is_object()) return cat("an object with ", v.size(), " fields");
+  std::string s = v.dump();
+  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+}
+}  // namespace
+
 void HFConfig::bad(const std::string& key, const char* want) const {
   if (!has(key)) fail(label_, ": missing required field '", key, "'");
-  fail(label_, ": field '", key, "' must be ", want, " (got ", j_[key].dump(), ")");
+  fail(label_, ": field '", key, "' must be ", want, " (got ", value_repr(j_[key]), ")");
 }
 
 int64_t HFConfig::get_int(const std::string& key) const {

@@ -18,6 +18,8 @@ class HFConfig {
   using json = nlohmann::json;
   HFConfig() : j_(json::object()) {}
   static HFConfig load(const std::string& path);
+  // Parses config text as load() does (Python-json tokens, object at top, bounded nesting).
+  static HFConfig parse(const std::string& text, const std::string& label);
   static HFConfig from_json(json j, std::string label);
 
   const json& raw() const { return j_; }

@@ -35,12 +35,15 @@ class BPE : public Model {
   std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> merges;  // (a,b) -> (rank, new id)
   std::optional<std::string> unk_token, prefix, suffix;
   bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
+  bool no_merges = false;  // dropout 1.0: every merge is dropped
   std::array<std::optional<uint32_t>, 256> byte_ids{};  // ids of <0xNN> pieces
 
   static uint64_t key(uint32_t a, uint32_t b) { return (uint64_t(a) << 32) | b; }
 
   std::vector<Token> tokenize(const std::string& seq) const override {
     if (seq.empty()) return {};
+    // With dropout the Rust library bypasses the cache and ignore_merges.
+    if (no_merges) return merge_word(seq);
     if (ignore_merges) {
       auto it = vocab.find(seq);
       if (it != vocab.end()) return {Token{it->second, seq, {0, seq.size()}}};
@@ -112,7 +115,7 @@ class BPE : public Model {
       }
     }
     if (unk) add(unk->first, unk->second);
-    merge_all(syms);
+    if (!no_merges) merge_all(syms);
     std::vector<Token> out;
     out.reserve(syms.size());
     size_t pos = 0;
@@ -206,7 +209,8 @@ std::unique_ptr<Model> bpe_from_json(const json& j, const JPath& p) {
     if (!d.is_number()) json_fail(p / "dropout", "expected a number");
     double v = d.get<double>();
     if (v < 0.0 || v > 1.0) json_fail(p / "dropout", "must be between 0 and 1");
-    if (v > 0.0) throw Unsupported(p.str() + ".dropout: BPE dropout (random merges) is not supported");
+    if (v >= 1.0) m->no_merges = true;
+    else if (v > 0.0) throw Unsupported(p.str() + ".dropout: BPE dropout (random merges) is not supported");
   }
   for (int b = 0; b < 256; ++b) {
     char name[8];

@@ -186,6 +186,37 @@ void NormalizedString::prepend(const std::string& s) {
   transform_range({0, i}, tr, 0);
 }
 
+void NormalizedString::map_bytes(const std::string (&table)[256]) {
+  if (normalized_.empty()) return;
+  auto whole = original_to_normalized({0, original_.size()});
+  if (!whole || whole->first != 0 || whole->second != normalized_.size()) {
+    // Unusual alignment state: take the general path.
+    std::vector<CharChange> tr;
+    for (size_t i = 0; i < normalized_.size();) {
+      size_t b = i;
+      uni::next(normalized_, i);
+      for (size_t k = b; k < i; ++k) {
+        size_t j = 0;
+        tr.push_back({uni::next(table[static_cast<unsigned char>(normalized_[k])], j), k > b ? 1L : 0L});
+      }
+    }
+    transform(tr, 0);
+    return;
+  }
+  std::string text;
+  std::vector<Range> align;
+  text.reserve(normalized_.size() * 2);
+  align.reserve(normalized_.size() * 2);
+  for (size_t i = 0; i < normalized_.size(); ++i) {
+    const std::string& rep = table[static_cast<unsigned char>(normalized_[i])];
+    // All bytes of a char share one alignment, so the byte's own entry is the char's.
+    text += rep;
+    align.insert(align.end(), rep.size(), align_[i]);
+  }
+  normalized_ = std::move(text);
+  align_ = std::move(align);
+}
+
 void NormalizedString::lowercase() {
   std::vector<CharChange> tr;
   tr.reserve(normalized_.size());

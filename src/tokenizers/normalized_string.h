@@ -61,6 +61,10 @@ class NormalizedString {
   void prepend(const std::string& s);
   void lowercase();
   void lrstrip(bool left, bool right);
+  // Replaces every byte by the char `table[byte]` (UTF-8 encoded); each output
+  // char keeps the alignment of its source char. Same result as transform()
+  // with change 0 for a char's first byte and +1 for the others, done in one pass.
+  void map_bytes(const std::string (&table)[256]);
   // Replaces every match of `pattern` by `content`.
   void replace(const Pattern& pattern, const std::string& content);
   std::vector<NormalizedString> split(const Pattern& pattern, SplitBehavior behavior) const;

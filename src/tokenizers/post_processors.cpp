@@ -193,23 +193,30 @@ Piece parse_piece(const json& v, const JPath& p) {
     return pc;
   }
   if (v.is_string()) {
+    // "id" or "id:type_id"; "$"/"$A" = A, "$B" = B, "$N" = A with type id N.
     std::string s = v.get<std::string>();
     std::string name = s;
-    uint32_t type_id = 0;
-    size_t colon = s.rfind(':');
-    if (colon != std::string::npos && colon + 1 < s.size() &&
-        s.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+    std::optional<uint32_t> type_id;
+    size_t colon = s.find(':');
+    if (colon != std::string::npos) {
+      if (s.find(':', colon + 1) != std::string::npos) json_fail(p, "cannot parse template piece '" + s + "'");
+      std::string t = s.substr(colon + 1);
+      if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos)
+        json_fail(p, "cannot parse template piece '" + s + "'");
       name = s.substr(0, colon);
-      type_id = uint32_t(std::stoul(s.substr(colon + 1)));
+      type_id = uint32_t(std::stoul(t));
     }
-    if (name == "$" || name == "$A" || name == "$0") return {true, 0, "", type_id};
-    if (name == "$B" || name == "$1") return {true, 1, "", type_id};
     if (!name.empty() && name[0] == '$') {
-      // "$:1" style: sequence A with the given type id
-      if (name.size() == 1) return {true, 0, "", type_id};
-      json_fail(p, "unknown sequence reference '" + name + "'");
+      std::string rest = name.substr(1);
+      Piece pc2{true, 0, "", 0};
+      if (rest == "" || rest == "A" || rest == "a") pc2.seq = 0;
+      else if (rest == "B" || rest == "b") pc2.seq = 1;
+      else if (rest.find_first_not_of("0123456789") == std::string::npos) pc2.type_id = uint32_t(std::stoul(rest));
+      else json_fail(p, "cannot parse template piece '" + s + "'");
+      if (type_id) pc2.type_id = *type_id;
+      return pc2;
     }
-    return {false, 0, name, type_id};
+    return {false, 0, name, type_id.value_or(0)};
   }
   json_fail(p, "expected a template piece");
 }

@@ -3,6 +3,7 @@
 #include "tokenizers/byte_level_alphabet.h"
 #include "tokenizers/json_util.h"
 #include "tokenizers/regex.h"
+#include "tokenizers/unicode_scripts.h"
 
 namespace ia::tok {
 namespace {
@@ -10,6 +11,18 @@ namespace {
 const Regex& gpt2_regex() {
   static const Regex re(R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)", false);
   return re;
+}
+
+// UTF-8 of the byte-level stand-in char of every byte.
+struct ByteLevelTable {
+  std::string utf8[256];
+  ByteLevelTable() {
+    for (int b = 0; b < 256; ++b) uni::append(utf8[b], byte_to_char(uint8_t(b)));
+  }
+};
+const std::string (&byte_level_table())[256] {
+  static const ByteLevelTable table;
+  return table.utf8;
 }
 
 bool is_bert_punc(char32_t c) { return uni::is_ascii_punctuation(c) || uni::is_punctuation(c); }
@@ -23,17 +36,7 @@ struct ByteLevel : PreTokenizer {
                                     SplitBehavior::Isolated);
       return std::vector<NormalizedString>{std::move(n)};
     });
-    p.normalize([](NormalizedString& n) {
-      const std::string& s = n.get();
-      std::vector<CharChange> tr;
-      tr.reserve(s.size());
-      for (size_t i = 0; i < s.size();) {
-        size_t b = i;
-        uni::next(s, i);
-        for (size_t k = b; k < i; ++k) tr.push_back({byte_to_char(uint8_t(s[k])), k > b ? 1L : 0L});
-      }
-      n.transform(tr, 0);
-    });
+    p.normalize([](NormalizedString& n) { n.map_bytes(byte_level_table()); });
   }
 };
 
@@ -152,6 +155,28 @@ struct FixedLength : PreTokenizer {
   }
 };
 
+// Splits where the Unicode script changes (spaces belong to either side).
+struct UnicodeScripts : PreTokenizer {
+  void pre_tokenize(PreTokenizedString& p) const override {
+    p.split_plain([](size_t, NormalizedString&& n) {
+      const std::string& s = n.get();
+      std::vector<size_t> cuts;
+      int last = -1;  // -1: none yet
+      for (size_t i = 0; i < s.size();) {
+        size_t b = i;
+        int script = fixed_script(uni::next(s, i));
+        if (script != 0 && last != 0 && last != script) cuts.push_back(b);
+        if (script != 0) last = script;
+      }
+      cuts.push_back(s.size());
+      std::vector<NormalizedString> out;
+      for (size_t k = 0; k + 1 < cuts.size(); ++k)
+        if (auto sl = n.slice_normalized({cuts[k], cuts[k + 1]})) out.push_back(std::move(*sl));
+      return out;
+    });
+  }
+};
+
 struct SequencePre : PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> items;
   void pre_tokenize(PreTokenizedString& p) const override {
@@ -243,7 +268,7 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& j, const JPath
     }
     return s;
   }
-  if (type == "UnicodeScripts") throw Unsupported(p.str() + ": the UnicodeScripts pre-tokenizer is not supported");
+  if (type == "UnicodeScripts") return std::make_unique<UnicodeScripts>();
   json_fail(p / "type", "unknown pre-tokenizer type '" + type + "'");
 }
 

@@ -104,6 +104,17 @@ std::vector<Range> Regex::find_all(const std::string& text) const {
   while (start <= text.size()) {
     int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), start,
                          PCRE2_NO_UTF_CHECK, md, nullptr);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+      // The JIT stack can run out on long inputs; the interpreter has its own limits.
+      rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), start,
+                       PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
+      if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+        pcre2_match_data_free(md);
+        PCRE2_UCHAR buf[256];
+        pcre2_get_error_message(rc, buf, sizeof buf);
+        fail("regex '", pattern_, "' failed on a ", text.size(), "-byte input: ", reinterpret_cast<char*>(buf));
+      }
+    }
     if (rc < 0) break;
     PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     size_t s = ov[0], e = ov[1];

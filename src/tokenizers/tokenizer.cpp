@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <exception>
+#include <algorithm>
 
 #include "tokenizers/added_vocabulary.h"
 #include "tokenizers/decoders.h"
@@ -216,9 +219,31 @@ Encoding Tokenizer::encode_pair(const std::string& text, const std::string& pair
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens) const {
-  std::vector<Encoding> out;
-  out.reserve(texts.size());
-  for (const auto& t : texts) out.push_back(encode(t, add_special_tokens));
+  std::vector<Encoding> out(texts.size());
+  // encode() is thread-safe (const models; the BPE cache is locked), so the
+  // batch is spread over the cores in contiguous slices.
+  size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  size_t n_threads = std::min(hw, texts.size() / 8 + 1);
+  if (n_threads <= 1) {
+    for (size_t i = 0; i < texts.size(); ++i) out[i] = encode(texts[i], add_special_tokens);
+  } else {
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(n_threads);
+    size_t per = (texts.size() + n_threads - 1) / n_threads;
+    for (size_t t = 0; t < n_threads; ++t) {
+      pool.emplace_back([&, t] {
+        try {
+          for (size_t i = t * per; i < std::min(texts.size(), (t + 1) * per); ++i)
+            out[i] = encode(texts[i], add_special_tokens);
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
   if (impl_->padding) pad_encodings(out, *impl_->padding);
   return out;
 }

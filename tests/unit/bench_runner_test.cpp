@@ -77,8 +77,8 @@ TEST(BenchRunner, DecoderJsonHasEveryFigure) {
   EXPECT_EQ(r["threads"], 2);
   EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), 10e9 / 3000, 0.01);
   EXPECT_GT(r["peak_rss_mb"].get<double>(), 0);
-  // Warm-up, then per repetition one prefill-only call and one full call.
-  EXPECT_EQ(m.max_new, (std::vector<int64_t>{2, 1, 8, 1, 8}));
+  // Warm-up (1 and 2 new tokens), then per repetition one prefill-only call and one full call.
+  EXPECT_EQ(m.max_new, (std::vector<int64_t>{1, 2, 1, 8, 1, 8}));
   std::string text = bench::format_report(r);
   EXPECT_NE(text.find("roofline"), std::string::npos);
 }
@@ -126,4 +126,48 @@ TEST(BenchRunner, WeightBytesPerTokenSkipLookupTablesUnlessTied) {
   const auto& e = ck->info("model.embed_tokens.weight");
   EXPECT_EQ(s.bytes - s.bytes_per_token, int64_t(e.end - e.begin));
   fs::remove_all(dir);
+}
+
+// End to end on real templates: tiny checkpoints from make-checkpoint, measured
+// by `ipfs-accelerate bench --json` (one JSON object with every figure).
+namespace {
+nlohmann::json run_cli_bench(const std::string& dir, const std::string& extra) {
+  std::string cmd = std::string(IA_CLI_PATH) + " bench " + dir + " --threads 2 --json " + extra;
+  FILE* p = popen(cmd.c_str(), "r");
+  EXPECT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << cmd << "\n" << out;
+  return nlohmann::json::parse(out);
+}
+}  // namespace
+
+TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("ia_bench_cli_" + std::to_string(::getpid()));
+  for (const char* preset : {"tiny-gpt2-test", "tiny-llama-test"}) {
+    bench::MakeOptions mo;
+    mo.out_dir = (root / preset).string();
+    mo.dtype = std::string(preset) == "tiny-llama-test" ? DType::BF16 : DType::F32;
+    bench::make_checkpoint(bench::find_preset(preset), mo);
+    nlohmann::json r = run_cli_bench(mo.out_dir, "--prompt-tokens 12 --gen-tokens 5 --bandwidth-gbs 20");
+    for (const char* k : {"load_s", "prefill_tokens_per_s", "decode_tokens_per_s", "decode_ms_per_token",
+                          "roofline_tokens_per_s", "roofline_fraction", "bandwidth_gb_per_s", "peak_rss_mb",
+                          "weight_bytes_per_token", "parameters"})
+      EXPECT_TRUE(r.contains(k)) << preset << " " << k;
+    EXPECT_EQ(r["family"], "decoder-only");
+    EXPECT_EQ(r["timing"], "prefill+decode_step");
+    EXPECT_EQ(r["weights_dtype"], std::string(preset) == "tiny-llama-test" ? "BF16" : "F32");
+    EXPECT_GT(r["decode_tokens_per_s"].get<double>(), 0);
+  }
+  bench::MakeOptions mo;
+  mo.out_dir = (root / "bert").string();
+  bench::make_checkpoint(bench::find_preset("tiny-bert-test"), mo);
+  nlohmann::json r = run_cli_bench(mo.out_dir, "--prompt-tokens 16 --batch 2");
+  EXPECT_EQ(r["family"], "encoder-only");
+  EXPECT_EQ(r["batch"], 2);
+  for (const char* k : {"load_s", "forward_s", "sequences_per_s", "tokens_per_s", "peak_rss_mb"})
+    EXPECT_TRUE(r.contains(k)) << k;
+  fs::remove_all(root);
 }

@@ -68,6 +68,27 @@ TEST(FormatsConfig, WrongTypes) {
   expect_error([&] { cfg(R"({"l": [18446744073709551615]})").get_int_list("l"); }, {"cfg.json", "field 'l'"});
 }
 
+TEST(FormatsConfig, ErrorsSummariseLargeValues) {
+  // 200000 levels of nesting: printing it recursively would overflow the stack.
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  HFConfig c = cfg("{\"x\": " + deep + ", \"o\": {\"a\": 1, \"b\": 2}, \"s\": \"" + std::string(5000, 'z') + "\"}");
+  std::string m = expect_error([&] { c.get_int("x"); }, {"cfg.json", "field 'x' must be an integer", "a list of 1 entries"});
+  EXPECT_LT(m.size(), 200u);
+  expect_error([&] { c.get_string("o"); }, {"field 'o' must be a string", "an object with 2 fields"});
+  m = expect_error([&] { c.get_int("s"); }, {"field 's' must be an integer", "zzz..."});
+  EXPECT_LT(m.size(), 200u);
+}
+
+TEST(FormatsConfig, ParseRejectsAbsurdNesting) {
+  std::string deep = "{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  expect_error([&] { HFConfig::parse(deep, "deep.json"); }, {"deep.json", "nested more than 64 levels"});
+  std::string ok = "{\"x\": " + std::string(20, '[') + std::string(20, ']') + "}";
+  EXPECT_TRUE(HFConfig::parse(ok, "ok.json").raw()["x"].is_array());
+  expect_error([&] { HFConfig::parse("[]", "arr.json"); }, {"arr.json", "not a JSON object"});
+  expect_error([&] { HFConfig::parse("{", "trunc.json"); }, {"trunc.json", "malformed JSON"});
+  EXPECT_FALSE(HFConfig::parse(R"({"a": NaN})", "nan.json").has("a"));
+}
+
 TEST(FormatsConfig, AliasesPickFirstPresentKey) {
   HFConfig gpt2 = cfg(R"({"n_embd": 768, "n_head": 12})");
   HFConfig bert = cfg(R"({"hidden_size": 1024, "n_embd": null})");

@@ -110,3 +110,12 @@ TEST(TokenizerApi, VerifyCommandPassesEveryBundledRecord) {
   std::string cmd = std::string(IA_CLI_PATH) + " verify " + IA_FIXTURES_DIR + "/tokenizers --filter gpt2 > /dev/null";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
+
+TEST(TokenizerApi, BatchEqualsOneByOne) {
+  auto t = Tokenizer::from_dir(std::string(IA_FIXTURES_DIR) + "/tokenizers/gpt2");
+  std::vector<std::string> texts;
+  for (int i = 0; i < 100; ++i) texts.push_back("line " + std::to_string(i) + " of the batch, with words" + std::string(i % 7, '!'));
+  auto batch = t.encode_batch(texts, true);
+  ASSERT_EQ(batch.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(batch[i].ids, t.encode(texts[i], true).ids) << i;
+}

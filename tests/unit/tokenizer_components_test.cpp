@@ -157,3 +157,13 @@ TEST(TokenizerDecoders, Chains) {
   EXPECT_EQ(dec(R"({"type":"Strip","content":" ","start":1,"stop":0})", {"  a"}), " a");
   EXPECT_EQ(dec(R"({"type":"ByteLevel"})", {"Hello", "\u0120world"}), "Hello world");
 }
+
+TEST(TokenizerPreTokenizers, UnicodeScriptsSplitsOnScriptChanges) {
+  // Kana count as Han, U+3002 is Common, spaces join the preceding piece.
+  EXPECT_EQ(pieces(R"({"type":"UnicodeScripts"})", "どこで生れ。Yes"), (V{"どこで生れ", "。", "Yes"}));
+  EXPECT_EQ(pieces(R"({"type":"UnicodeScripts"})", "Apples are りんご 林檎"), (V{"Apples are ", "りんご 林檎"}));
+}
+
+TEST(TokenizerPreTokenizers, FixedLengthChunksCodePoints) {
+  EXPECT_EQ(pieces(R"({"type":"FixedLength","length":2})", "abcdé"), (V{"ab", "cd", "é"}));
+}

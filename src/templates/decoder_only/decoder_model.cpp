@@ -68,7 +68,11 @@ DecoderModel::DecoderModel(const ModelContext& ctx) : p_(decoder_params_from_con
   qkv_dim_ = (p_.n_heads + 2 * p_.n_kv_heads) * D;
   kv_dim_ = p_.n_kv_heads * D;
 
-  embed_ = Embedding::load(base.pp(p_.embed), p_.vocab, p_.embed_dim);
+  // Token table kept as stored (zero-copy, F16/BF16 rows converted on lookup); the tied
+  // LM head streams the same memory.
+  embed_table_ = base.pp(p_.embed).get_raw("weight", {p_.vocab, p_.embed_dim});
+  if (embed_table_.dtype() != DType::F32 && embed_table_.dtype() != DType::F16 && embed_table_.dtype() != DType::BF16)
+    embed_table_ = embed_table_.to_f32();
   if (!p_.pos_embed.empty()) {
     Tensor t = base.pp(p_.pos_embed).get("weight");
     IA_CHECK(t.rank() == 2 && t.dim(1) == H, base.checkpoint().file_of(base.pp(p_.pos_embed).full("weight")),
@@ -109,7 +113,7 @@ DecoderModel::DecoderModel(const ModelContext& ctx) : p_(decoder_params_from_con
   if (p_.tie_embeddings) {
     Tensor bias;
     if (root.has(p_.lm_head + ".bias")) bias = root.get(p_.lm_head + ".bias", {p_.vocab});
-    lm_head_ = Linear::from(embed_.table, bias);
+    lm_head_ = Linear::from(embed_table_, bias);
   } else {
     lm_head_ = Linear::load_auto_bias(root.pp(p_.lm_head), p_.embed_dim, p_.vocab);
   }
@@ -164,10 +168,10 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
 
   // Embeddings.
   if (p_.embed_dim != H) {
-    embed_.lookup(ids, N, h_.data());
+    lookup_tokens(ids, N, h_.data());
     project_in_.forward(h_.data(), N, x);
   } else {
-    embed_.lookup(ids, N, x);
+    lookup_tokens(ids, N, x);
   }
   if (p_.embed_scale != 1.f) cpu::scale_inplace(x, p_.embed_scale, N * H);
   if (p_.pos == PosKind::Learned) {
@@ -353,6 +357,17 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
   if (final_norm_) final_norm_->forward(x, N, h);
   if (project_out_.defined()) project_out_.forward(fin, N, out_.data());
   else std::memcpy(out_.data(), fin, size_t(N * H) * 4);
+}
+
+void DecoderModel::lookup_tokens(const int64_t* ids, int64_t n, float* out) const {
+  const int64_t D = p_.embed_dim;
+  const size_t row_bytes = size_t(D) * dtype_size(embed_table_.dtype());
+  const auto* base = static_cast<const unsigned char*>(embed_table_.raw());
+  for (int64_t i = 0; i < n; ++i) {
+    IA_CHECK(ids[i] >= 0 && ids[i] < p_.vocab, p_.model_type, ": input id ", ids[i],
+             " is outside the vocabulary (vocab_size ", p_.vocab, ")");
+    convert_to_f32(embed_table_.dtype(), base + size_t(ids[i]) * row_bytes, out + i * D, size_t(D));
+  }
 }
 
 void DecoderModel::logits_of(const float* hidden, int64_t rows, float* out) {

@@ -61,10 +61,13 @@ class DecoderModel : public Model, public StepDecoder {
   // Switches on the Gemma-2 HybridCache emulation for a generate() of `max_length` positions.
   void start_hybrid_cache(int64_t max_length);
   void logits_of(const float* hidden, int64_t rows, float* out);
+  // Token embedding rows (range-checked ids) converted to F32.
+  void lookup_tokens(const int64_t* ids, int64_t n, float* out) const;
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
   DecoderParams p_;
-  Embedding embed_, pos_embed_;
+  Tensor embed_table_;  // [vocab, embed_dim] as stored
+  Embedding pos_embed_;
   std::unique_ptr<Norm> embed_norm_, final_norm_;
   Linear project_in_, project_out_, lm_head_;
   std::vector<Layer> layers_;
