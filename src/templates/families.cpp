@@ -11,6 +11,7 @@ FamilyTemplate encoder_only_template();  // templates/encoder_only/
 FamilyTemplate decoder_only_template();  // templates/decoder_only/
 FamilyTemplate encoder_decoder_template();  // templates/encoder_decoder/
 FamilyTemplate moe_template();              // templates/moe/
+FamilyTemplate state_space_template();      // templates/state_space/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -53,7 +54,7 @@ bool family_from_name(const std::string& s, Family* out) {
 
 const std::vector<FamilyTemplate>& family_templates() {
   static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(),
-                                                encoder_decoder_template(), moe_template()};
+                                                encoder_decoder_template(), moe_template(), state_space_template()};
   return t;
 }
 
