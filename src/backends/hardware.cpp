@@ -1,8 +1,8 @@
 #include "backends/hardware.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,11 +14,30 @@ namespace ia {
 
 namespace fs = std::filesystem;
 
-bool shared_library_loadable(const char* soname) {
-  void* h = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  dlclose(h);
-  return true;
+// Looks for the library file in the loader's usual places without loading it:
+// probing must not run a vendor library's initialisers (they allocate, spawn
+// threads and leak, which would also trip LeakSanitizer).
+bool shared_library_present(const char* soname) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("LD_LIBRARY_PATH")) {
+    std::stringstream ss(env);
+    std::string d;
+    while (std::getline(ss, d, ':'))
+      if (!d.empty()) dirs.push_back(d);
+  }
+  for (const char* d : {"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib/x86_64-linux-gnu",
+                        "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                        "/usr/local/cuda/lib64", "/usr/local/cuda/lib", "/opt/rocm/lib", "/opt/intel/openvino/runtime/lib/intel64"})
+    dirs.push_back(d);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/usr/local", ec))  // versioned toolkits: /usr/local/cuda-13.0/lib
+    if (e.path().filename().string().rfind("cuda", 0) == 0) {
+      dirs.push_back((e.path() / "lib").string());
+      dirs.push_back((e.path() / "lib64").string());
+    }
+  for (const auto& d : dirs)
+    if (fs::exists(fs::path(d) / soname, ec)) return true;
+  return false;
 }
 
 namespace {
@@ -76,9 +95,9 @@ class ProbedHardware : public HardwareTemplate {
     for (const auto& d : devices_)
       if (fs::exists(d)) dev_found = d;
     for (const auto& l : drivers_)
-      if (shared_library_loadable(l.c_str())) drv_found = l;
+      if (shared_library_present(l.c_str())) drv_found = l;
     for (const auto& l : toolkits_)
-      if (shared_library_loadable(l.c_str())) kit_found = l;
+      if (shared_library_present(l.c_str())) kit_found = l;
     s.present = (devices_.empty() || !dev_found.empty()) && !drv_found.empty();
     std::ostringstream os;
     if (!devices_.empty()) os << (dev_found.empty() ? "no device node (" + devices_[0] + ")" : "device " + dev_found);

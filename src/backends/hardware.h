@@ -38,6 +38,7 @@ const HardwareTemplate* find_hardware(const std::string& name);
 std::vector<std::string> hardware_names();
 
 // Individual probes (exposed for tests).
-bool shared_library_loadable(const char* soname);
+// True when `soname` exists in the loader search path (the file is not loaded).
+bool shared_library_present(const char* soname);
 
 }  // namespace ia

@@ -362,7 +362,13 @@ TEST(SsmState, FlatMemoryOnLongGeneration) {
   EXPECT_EQ(m->state_bytes(), state_1k);
   EXPECT_EQ(m->state().tokens(), 50004);
   // A KV cache for 50k tokens of this model would need 2 * layers * 50k * hidden * 4 bytes = 25.6 MB.
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed blocks resident, so RSS says nothing here; the Release run
+  // checks it. The state-size and token-count checks above still hold under ASan.
+  std::printf("[ rss ] not checked under AddressSanitizer (quarantine holds freed memory)\n");
+#else
   EXPECT_LT(rss_50k - rss_1k, 256) << "RSS grew from " << rss_1k << " kB to " << rss_50k << " kB";
+#endif
   std::printf("[ rss ] after 1k tokens %ld kB, after 50k tokens %ld kB; state %zu bytes; KV-cache equivalent %zu bytes\n",
               rss_1k, rss_50k, m->state_bytes(), m->kv_cache_equivalent_bytes(50004));
 }
