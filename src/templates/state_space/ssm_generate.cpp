@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "templates/greedy_decode.h"
 #include "templates/state_space/state_space_model.h"
 
 namespace ia {
@@ -60,54 +61,14 @@ TensorMap StateSpaceModel::forward(const TensorMap& in) {
 
 TensorMap StateSpaceModel::generate(const TensorMap& in, const GenerateOptions& opts) {
   Batch b = read_batch(in, p_.model_type);
-  const int64_t B = b.B, P = b.T, V = p_.vocab;
+  const int64_t B = b.B, P = b.T;
   IA_CHECK(opts.max_new_tokens >= 0, p_.model_type, ": max_new_tokens must not be negative");
   const std::vector<int64_t> eos = opts.eos_token_ids.empty() ? p_.eos_ids : opts.eos_token_ids;
   const int64_t pad = opts.pad_token_id ? *opts.pad_token_id : (p_.pad_id >= 0 ? p_.pad_id : (eos.empty() ? 0 : eos[0]));
   const int64_t max_new = opts.max_new_tokens;
 
-  std::vector<int64_t> seq(size_t(B * (P + max_new)));
-  for (int64_t r = 0; r < B; ++r) std::memcpy(seq.data() + r * (P + max_new), b.ids.data() + r * P, size_t(P) * 8);
-  std::vector<float> step_logits;
-  if (opts.return_step_logits) step_logits.reserve(size_t(B * max_new * V));
-  std::vector<char> done(size_t(B), 0);
-  std::vector<int64_t> next(static_cast<size_t>(B));
-  int64_t produced = 0;
-  if (max_new > 0) {
-    const bool masked = b.has_mask && P > 1;  // generate always runs the cache path
-    const float* logits = prefill_chunked(b.ids.data(), masked ? b.mask.data() : nullptr, B, P, 0);
-    while (true) {
-      for (int64_t r = 0; r < B; ++r) {
-        const float* lr = logits + r * V;
-        int64_t best = 0;  // first maximum, as torch.argmax
-        for (int64_t j = 1; j < V; ++j)
-          if (lr[j] > lr[best]) best = j;
-        next[size_t(r)] = done[size_t(r)] ? pad : best;
-        seq[size_t(r * (P + max_new) + P + produced)] = next[size_t(r)];
-      }
-      if (opts.return_step_logits) step_logits.insert(step_logits.end(), logits, logits + B * V);
-      ++produced;
-      bool all_done = true;
-      for (int64_t r = 0; r < B; ++r) {
-        if (opts.eos_stops && std::find(eos.begin(), eos.end(), next[size_t(r)]) != eos.end()) done[size_t(r)] = 1;
-        all_done = all_done && done[size_t(r)];
-      }
-      if (produced >= max_new || (opts.eos_stops && all_done)) break;
-      logits = decode_step(next.data());
-    }
-  }
-  Tensor sequences = Tensor::empty(DType::I64, {B, P + produced});
-  for (int64_t r = 0; r < B; ++r)
-    std::memcpy(sequences.i64() + r * (P + produced), seq.data() + r * (P + max_new), size_t(P + produced) * 8);
-  TensorMap out{{"sequences", sequences}};
-  if (opts.return_step_logits) {
-    Tensor sl = Tensor::f32({B, produced, V});  // stored step-major [new, B, V]
-    for (int64_t s = 0; s < produced; ++s)
-      for (int64_t r = 0; r < B; ++r)
-        std::memcpy(sl.f32() + (r * produced + s) * V, step_logits.data() + (s * B + r) * V, size_t(V) * 4);
-    out["step_logits"] = sl;
-  }
-  return out;
+  const float* logits = max_new > 0 ? prefill_chunked(b.ids.data(), (b.has_mask && P > 1) ? b.mask.data() : nullptr, B, P, 0) : nullptr;
+  return greedy_decode(*this, logits, b.ids.data(), B, P, pad, eos, opts);
 }
 
 TensorMap StateSpaceModel::run_case(const std::string& case_name, const TensorMap& in, const nlohmann::json& info) {

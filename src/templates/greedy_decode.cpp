@@ -1,0 +1,51 @@
+#include "templates/greedy_decode.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ia {
+
+TensorMap greedy_decode(StepDecoder& model, const float* logits, const int64_t* ids, int64_t B, int64_t P, int64_t pad,
+                        const std::vector<int64_t>& eos, const GenerateOptions& opts) {
+  const int64_t V = model.vocab(), max_new = opts.max_new_tokens;
+  std::vector<int64_t> seq(size_t(B * (P + max_new)));
+  for (int64_t r = 0; r < B; ++r) std::memcpy(seq.data() + r * (P + max_new), ids + r * P, size_t(P) * 8);
+  std::vector<float> step_logits;  // step-major [new, B, V]
+  if (opts.return_step_logits) step_logits.reserve(size_t(B * max_new * V));
+  std::vector<char> done(static_cast<size_t>(B), 0);
+  std::vector<int64_t> next(static_cast<size_t>(B));
+  int64_t produced = 0;
+  while (produced < max_new) {
+    for (int64_t r = 0; r < B; ++r) {
+      const float* lr = logits + r * V;
+      int64_t best = 0;  // first maximum, as torch.argmax
+      for (int64_t j = 1; j < V; ++j)
+        if (lr[j] > lr[best]) best = j;
+      next[size_t(r)] = done[size_t(r)] ? pad : best;
+      seq[size_t(r * (P + max_new) + P + produced)] = next[size_t(r)];
+    }
+    if (opts.return_step_logits) step_logits.insert(step_logits.end(), logits, logits + B * V);
+    ++produced;
+    bool all_done = true;
+    for (int64_t r = 0; r < B; ++r) {
+      if (opts.eos_stops && std::find(eos.begin(), eos.end(), next[size_t(r)]) != eos.end()) done[size_t(r)] = 1;
+      all_done = all_done && done[size_t(r)];
+    }
+    if (produced >= max_new || (opts.eos_stops && all_done)) break;
+    logits = model.decode_step(next.data());
+  }
+  Tensor sequences = Tensor::empty(DType::I64, {B, P + produced});
+  for (int64_t r = 0; r < B; ++r)
+    std::memcpy(sequences.i64() + r * (P + produced), seq.data() + r * (P + max_new), size_t(P + produced) * 8);
+  TensorMap out{{"sequences", sequences}};
+  if (opts.return_step_logits) {
+    Tensor sl = Tensor::f32({B, produced, V});
+    for (int64_t s = 0; s < produced; ++s)
+      for (int64_t r = 0; r < B; ++r)
+        std::memcpy(sl.f32() + (r * produced + s) * V, step_logits.data() + (s * B + r) * V, size_t(V) * 4);
+    out["step_logits"] = sl;
+  }
+  return out;
+}
+
+}  // namespace ia
