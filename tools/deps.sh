@@ -8,6 +8,8 @@ PACKAGES=(
   libcli11-dev           # command-line parsing
   libpcre2-dev           # Unicode-aware regexes for tokenizers
   libutf8proc-dev        # Unicode normalisation for tokenizers
+  libjpeg62-turbo-dev libpng-dev  # image decoding (the libjpeg-turbo PIL uses)
+  libcpp-httplib-dev     # HTTP server
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 missing=()
