@@ -230,3 +230,21 @@ TEST(PreprocessFeatureExtractor, Wav2Vec2NormalisesAndMasksBatches) {
   EXPECT_EQ(m.i64()[5], 1);
   EXPECT_EQ(m.i64()[6], 0);
 }
+
+// Regression (fuzz_wav): odd rate pairs made the precomputed sinc table huge
+// (44101 -> 16000: 16000 x 44135 taps); such kernels are now evaluated on the
+// fly and only over the taps inside the window.
+TEST(PreprocessResample, OddRatePairsAreFastAndCorrect) {
+  Audio a;
+  a.sample_rate = 44101, a.channels = 1, a.frames = 4410;
+  for (int64_t i = 0; i < a.frames; ++i) a.samples.push_back(float(std::sin(2 * M_PI * 440.0 * double(i) / 44101.0)));
+  const Audio r = resample_audio(a, 16000);
+  ASSERT_EQ(r.frames, int64_t(std::ceil(16000.0 * 4410 / 44101.0)));
+  double worst = 0;
+  for (int64_t i = 100; i < r.frames - 100; ++i)
+    worst = std::max(worst, std::fabs(r.samples[i] - std::sin(2 * M_PI * 440.0 * double(i) / 16000.0)));
+  EXPECT_LT(worst, 2e-3);
+  Audio tiny;
+  tiny.sample_rate = 1, tiny.channels = 1, tiny.frames = 200000, tiny.samples.assign(200000, 0.0f);
+  EXPECT_THROW(resample_audio(tiny, 16000), Error);  // 3.2e9 output frames
+}
