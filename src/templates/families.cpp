@@ -12,6 +12,8 @@ FamilyTemplate decoder_only_template();  // templates/decoder_only/
 FamilyTemplate encoder_decoder_template();  // templates/encoder_decoder/
 FamilyTemplate moe_template();              // templates/moe/
 FamilyTemplate state_space_template();      // templates/state_space/
+FamilyTemplate sam_template();              // templates/sam/
+FamilyTemplate blip_template();             // templates/blip/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -54,7 +56,8 @@ bool family_from_name(const std::string& s, Family* out) {
 
 const std::vector<FamilyTemplate>& family_templates() {
   static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(),
-                                                encoder_decoder_template(), moe_template(), state_space_template()};
+                                                encoder_decoder_template(), moe_template(), state_space_template(),
+                                                sam_template(), blip_template()};
   return t;
 }
 
