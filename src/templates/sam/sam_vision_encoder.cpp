@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -61,48 +62,45 @@ void SamVisionEncoder::attention(const Layer& L, const float* x, int64_t nb, int
   const float* Rw = rel ? L.rel_pos_w.f32() : nullptr;
   const float* base = qkv.f32();
   const int64_t row = 3 * C;
+  // Queries are processed in chunks so the score block stays small for global
+  // attention over large grids (64x64 tokens in SAM-ViT-B).
+  const int64_t chunk = std::min<int64_t>(T, 256);
   const int nt = omp_get_max_threads();
-  // Per thread: scores [T], the two decomposed position terms [S] each, accumulator [hd].
-  std::vector<float> scratch(size_t(nt) * size_t(T + 2 * S + hd));
+  const size_t per_thread = size_t(chunk * T + 2 * chunk * S);
+  std::vector<float> scratch(size_t(nt) * per_thread);
 #pragma omp parallel for schedule(dynamic) if (nb * H * T * T * hd > 32768)
   for (int64_t bh = 0; bh < nb * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
-    float* sc = scratch.data() + size_t(omp_get_thread_num()) * size_t(T + 2 * S + hd);
-    float* rh = sc + T;
-    float* rw = rh + S;
-    float* acc = rw + S;
+    float* sc = scratch.data() + size_t(omp_get_thread_num()) * per_thread;
+    float* rh = sc + chunk * T;
+    float* rw = rh + chunk * S;
     const float* qb = base + b * T * row + h * hd;
     const float* kb = qb + C;
     const float* vb = qb + 2 * C;
-    for (int64_t i = 0; i < T; ++i) {
-      const float* qi = qb + i * row;
-      const int64_t qh = i / S, qw = i % S;
-      if (rel) {
-        // rel_h[k] = q . Rh[qh - k + S - 1] (unscaled query, as add_decomposed_rel_pos uses it)
-        for (int64_t k = 0; k < S; ++k) {
-          rh[k] = cpu::dot(qi, Rh + (qh - k + S - 1) * hd, hd);
-          rw[k] = cpu::dot(qi, Rw + (qw - k + S - 1) * hd, hd);
+    for (int64_t i0 = 0; i0 < T; i0 += chunk) {
+      const int64_t m = std::min(chunk, T - i0);
+      cpu::gemm_nt(m, T, hd, qb + i0 * row, row, kb, row, sc, T, scale);
+      for (int64_t r = 0; r < m; ++r) {
+        float* srow = sc + r * T;
+        if (rel) {
+          // Decomposed relative positions use the unscaled query: q . Rh[qh - kh + S - 1].
+          const int64_t i = i0 + r, qh = i / S, qw = i % S;
+          const float* qi = qb + i * row;
+          float* rhr = rh + r * S;
+          float* rwr = rw + r * S;
+          for (int64_t k = 0; k < S; ++k) {
+            rhr[k] = cpu::dot(qi, Rh + (qh - k + S - 1) * hd, hd);
+            rwr[k] = cpu::dot(qi, Rw + (qw - k + S - 1) * hd, hd);
+          }
+          for (int64_t kh = 0; kh < S; ++kh)
+            for (int64_t kw = 0; kw < S; ++kw) srow[kh * S + kw] += rhr[kh] + rwr[kw];
         }
+        cpu::softmax_inplace(srow, T);
       }
-      for (int64_t j = 0; j < T; ++j) {
-        float s = 0.f;
-        const float* kj = kb + j * row;
-        for (int64_t d = 0; d < hd; ++d) s += (qi[d] * scale) * kj[d];
-        if (rel) s += rh[j / S] + rw[j % S];
-        sc[j] = s;
-      }
-      cpu::softmax_inplace(sc, T);
-      for (int64_t d = 0; d < hd; ++d) acc[d] = 0.f;
-      for (int64_t j = 0; j < T; ++j) {
-        const float pj = sc[j];
-        const float* vj = vb + j * row;
-        for (int64_t d = 0; d < hd; ++d) acc[d] += pj * vj[d];
-      }
-      float* o = out + (b * T + i) * C + h * hd;
-      std::memcpy(o, acc, size_t(hd) * sizeof(float));
+      cpu::gemm_nn(m, hd, T, sc, T, vb, row, out + (b * T + i0) * C + h * hd, C);
     }
   }
-  // Projection in place over the gathered heads.
+  // Projection over the gathered heads.
   Tensor tmp = Tensor::f32({nb * T, C});
   L.proj.forward(out, nb * T, tmp.f32());
   std::memcpy(out, tmp.f32(), size_t(nb * T * C) * sizeof(float));
