@@ -137,7 +137,7 @@ TensorMap BlipModel::generate(const TensorMap& inputs, const GenerateOptions& op
   text_->init_cache(cache, B, P + max_new, image);
   Tensor logits = Tensor::f32({B, V});
   std::vector<int64_t> seq = prompt;  // grows per step; row-major [B, len]
-  std::vector<std::vector<int64_t>> rows(size_t(B));
+  std::vector<std::vector<int64_t>> rows(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) rows[size_t(b)].assign(prompt.begin() + b * P, prompt.begin() + (b + 1) * P);
   std::vector<float> step_logits;
   std::vector<char> done(size_t(B), 0);
@@ -149,7 +149,7 @@ TensorMap BlipModel::generate(const TensorMap& inputs, const GenerateOptions& op
   };
   take_last(h, P);
   int64_t steps = 0;
-  std::vector<int64_t> next(size_t(B)), ones(size_t(B), 1);
+  std::vector<int64_t> next(static_cast<size_t>(B)), ones(static_cast<size_t>(B), 1);
   for (int64_t s = 0; s < max_new; ++s) {
     lm_head_->forward(last.data(), B, logits.f32());
     if (opts.return_step_logits) step_logits.insert(step_logits.end(), logits.f32(), logits.f32() + B * V);

@@ -120,7 +120,7 @@ Tensor BlipTextModel::run(const int64_t* ids, int64_t B, int64_t T, const int64_
   // Embeddings: word + absolute position (offset by the cached length), LayerNorm.
   Tensor x = Tensor::f32({B, T, H});
   word_.lookup(ids, n, x.f32(), "input id");
-  std::vector<int64_t> pos(size_t(n));
+  std::vector<int64_t> pos(static_cast<size_t>(n));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < T; ++t) pos[size_t(b * T + t)] = past + t;
   pos_.lookup_add(pos.data(), n, x.f32(), "position id");

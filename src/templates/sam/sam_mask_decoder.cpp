@@ -158,7 +158,6 @@ SamMaskDecoder::Output SamMaskDecoder::forward(const Tensor& image_embeddings, c
   const int64_t B = image_embeddings.dim(0), h = image_embeddings.dim(2), w = image_embeddings.dim(3), HW = h * w;
   IA_CHECK(image_pe.dim(0) == HW, "sam: image embeddings are ", h, "x", w, " but the prompt encoder's grid has ",
            image_pe.dim(0), " positions (prompt_encoder_config image_size/patch_size)");
-  IA_CHECK(sparse.dim(0) == B, "sam: prompts for ", sparse.dim(0), " images but ", B, " image embeddings");
   IA_CHECK(dense.dim(0) == B || dense.dim(0) == 1, "sam: dense prompt batch ", dense.dim(0), " != ", B);
   IA_CHECK(dense.dim(2) == h && dense.dim(3) == w, "sam: dense prompt embedding ", shape_str(dense.shape()),
            " does not match image embeddings ", shape_str(image_embeddings.shape()));
@@ -167,6 +166,9 @@ SamMaskDecoder::Output SamMaskDecoder::forward(const Tensor& image_embeddings, c
   double total = 0;
   for (int64_t i = 0; i < sparse.numel(); ++i) total += sparse.f32()[i];
   const int64_t Nt = 1 + M + (total != 0 ? Ns : 0);
+  // Without prompts the encoder's zero placeholder has batch 1; it is dropped above anyway.
+  IA_CHECK(sparse.dim(0) == B || (total == 0 && sparse.dim(0) == 1), "sam: prompts for ", sparse.dim(0),
+           " images but ", B, " image embeddings");
   const int64_t n = B * P;
 
   Tensor tokens = Tensor::f32({n, Nt, H});
