@@ -16,6 +16,8 @@ FamilyTemplate speech_template();           // templates/speech/
 FamilyTemplate vision_template();           // templates/vision/
 FamilyTemplate vision_text_template();      // templates/vision_text/
 FamilyTemplate multimodal_template();       // templates/multimodal/
+FamilyTemplate sam_template();              // templates/sam/
+FamilyTemplate blip_template();             // templates/blip/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -68,6 +70,8 @@ const std::vector<FamilyTemplate>& family_templates() {
       vision_template(),
       vision_text_template(),
       multimodal_template(),
+      sam_template(),
+      blip_template(),
   };
   return t;
 }
