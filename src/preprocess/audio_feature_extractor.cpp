@@ -1,5 +1,6 @@
 #include "preprocess/audio_feature_extractor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -53,6 +54,9 @@ AudioFeatureExtractor AudioFeatureExtractor::from_json_text(const std::string& t
     IA_CHECK(chunk >= 1 && chunk <= 3600, label, ": field 'chunk_length' out of range: ", chunk);
     // __init__ recomputes these from chunk_length, whatever the saved file says.
     fe.n_samples_ = chunk * fe.sampling_rate_;
+    // pad() then returns the sample-level mask (__call__ rescales it to frames only
+    // when return_attention_mask is passed to the call itself).
+    fe.return_attention_mask_ = c.get_bool("return_attention_mask", false);
     IA_CHECK(fe.n_samples_ > fe.n_fft_ / 2, label, ": chunk_length * sampling_rate must exceed n_fft / 2");
     fe.mel_ = mel_filter_bank(1 + fe.n_fft_ / 2, fe.feature_size_, 0.0, 8000.0, fe.sampling_rate_, "slaney",
                               MelScale::Slaney);
@@ -129,6 +133,8 @@ TensorMap AudioFeatureExtractor::extract_batch(const std::vector<Audio>& clips) 
   if (kind_ == Kind::Whisper) {
     const int64_t frames = n_samples_ / hop_length_;
     Tensor feats = Tensor::f32({b, int64_t(feature_size_), frames});
+    Tensor mask;
+    if (return_attention_mask_) mask = Tensor::zeros(DType::I64, {b, n_samples_});
     std::vector<float> wave(static_cast<size_t>(n_samples_));
     for (int64_t i = 0; i < b; ++i) {
       const std::vector<float>& s = mono_checked(clips[size_t(i)], size_t(i));
@@ -138,8 +144,10 @@ TensorMap AudioFeatureExtractor::extract_batch(const std::vector<Audio>& clips) 
       const int64_t offset = pad_left_ ? n_samples_ - keep : 0;
       std::memcpy(wave.data() + offset, s.data(), size_t(keep) * sizeof(float));
       whisper_features(wave, feats.f32() + i * feature_size_ * frames);
+      if (mask.defined()) std::fill(mask.i64() + i * n_samples_ + offset, mask.i64() + i * n_samples_ + offset + keep, 1);
     }
     out["input_features"] = feats;
+    if (mask.defined()) out["attention_mask"] = mask;
     return out;
   }
   // Wav2Vec2: padding=True pads to the longest clip.

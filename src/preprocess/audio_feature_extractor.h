@@ -3,7 +3,8 @@
 //  * WhisperFeatureExtractor: pad/truncate to n_samples, STFT (periodic Hann,
 //    centre reflect padding, last frame dropped), power spectrum, slaney mel
 //    bank (0..8000 Hz), log10, dynamic range clamp (max - 8), (x + 4) / 4
-//    -> {"input_features" [B, feature_size, frames]};
+//    -> {"input_features" [B, feature_size, frames]} (+ the sample-level
+//    "attention_mask" [B, n_samples] when the config sets return_attention_mask);
 //  * Wav2Vec2FeatureExtractor: zero-mean unit-variance normalisation (per clip,
 //    or per row's real samples when an attention mask is returned)
 //    -> {"input_values" [B, T], "attention_mask" [B, T] when return_attention_mask}.

@@ -29,6 +29,16 @@ Image decode_image_file(const std::string& path);
 Image decode_image_bytes(const uint8_t* data, size_t n, const std::string& what);
 Image decode_image_bytes(const uint8_t* data, size_t n, const std::string& what, ImageInfo* info);
 
+// What transformers.image_utils.load_image does for a file (the route pipelines
+// take): decode, apply the EXIF Orientation tag like PIL.ImageOps.exif_transpose,
+// convert to RGB. decode_image_* above leave the orientation alone, as
+// PIL.Image.open does (the preprocessing fixtures call that directly).
+Image load_image_file(const std::string& path);
+Image load_image_bytes(const uint8_t* data, size_t n, const std::string& what);
+// 1..8 from a JPEG APP1 "Exif" segment or a PNG eXIf chunk; 1 when absent or malformed.
+int exif_orientation(const uint8_t* data, size_t n);
+Image apply_exif_orientation(const Image& img, int orientation);
+
 // Largest image accepted (width * height), so a forged header cannot make the
 // decoder allocate gigabytes.
 constexpr int64_t kMaxImagePixels = int64_t(1) << 27;

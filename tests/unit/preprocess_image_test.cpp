@@ -187,3 +187,22 @@ TEST(PreprocessImageProcessor, SamCoordinatesAndShapes) {
   EXPECT_THROW(sam.sam_rescale_coordinates({1, 2, 3}, 10, 10), Error);
   EXPECT_EQ(sam.output_height(), 1024);
 }
+
+TEST(PreprocessImage, LoadImageAppliesExifOrientationLikePil) {
+  const auto sizes = nlohmann::json::parse(std::ifstream(kDecode / "exif_sizes.json"));
+  ASSERT_EQ(sizes.size(), 16u);
+  for (auto it = sizes.begin(); it != sizes.end(); ++it) {
+    SCOPED_TRACE(it.key());
+    const auto bytes = read_bytes(kDecode / it.key());
+    const int o = std::stoi(it.key().substr(5, 1));
+    EXPECT_EQ(exif_orientation(bytes.data(), bytes.size()), o);
+    const Image img = load_image_file((kDecode / it.key()).string());
+    EXPECT_EQ(img.width, it.value()[0].get<int64_t>());
+    EXPECT_EQ(img.height, it.value()[1].get<int64_t>());
+    EXPECT_EQ(max_diff(img.rgb, read_bytes(kDecode / (it.key() + ".rgb"))), 0);
+    // Image.open (decode_image_*) keeps the stored orientation.
+    EXPECT_EQ(decode_image_bytes(bytes.data(), bytes.size(), it.key()).width, 5);
+  }
+  const auto plain = read_bytes(kDecode / "rgb.jpg");
+  EXPECT_EQ(exif_orientation(plain.data(), plain.size()), 1);
+}
