@@ -10,6 +10,7 @@
 #include "formats/hf_config.h"
 #include "preprocess/fft.h"
 #include "preprocess/mel.h"
+#include "preprocess/resample_audio.h"
 
 namespace ia {
 
@@ -122,6 +123,10 @@ void AudioFeatureExtractor::whisper_features(const std::vector<float>& wave, flo
   for (int m = 0; m < feature_size_; ++m)
     for (int64_t t = 0; t < frames; ++t)
       out[m * frames + t] = float((std::max(logmel[size_t(t) * feature_size_ + m], floor) + 4.0) / 4.0);
+}
+
+Audio AudioFeatureExtractor::conform(const Audio& audio) const {
+  return resample_audio(downmix_to_mono(audio), sampling_rate_);
 }
 
 TensorMap AudioFeatureExtractor::extract(const Audio& audio) const { return extract_batch({audio}); }

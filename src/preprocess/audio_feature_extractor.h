@@ -35,6 +35,10 @@ class AudioFeatureExtractor {
   const std::string& class_name() const { return class_name_; }
 
   TensorMap extract(const Audio& audio) const;
+  // The conversion pipelines apply before extract(): channels averaged to mono,
+  // then resampled to sampling_rate() (torchaudio's default sinc filter), as the
+  // transformers ASR pipeline does for {"raw", "sampling_rate"} inputs.
+  Audio conform(const Audio& audio) const;
   // A padded batch (transformers' padding=True for wav2vec2; each clip padded to
   // n_samples for Whisper).
   TensorMap extract_batch(const std::vector<Audio>& clips) const;
