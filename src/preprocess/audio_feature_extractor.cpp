@@ -61,6 +61,16 @@ AudioFeatureExtractor AudioFeatureExtractor::from_json_text(const std::string& t
     IA_CHECK(fe.n_samples_ > fe.n_fft_ / 2, label, ": chunk_length * sampling_rate must exceed n_fft / 2");
     fe.mel_ = mel_filter_bank(1 + fe.n_fft_ / 2, fe.feature_size_, 0.0, 8000.0, fe.sampling_rate_, "slaney",
                               MelScale::Slaney);
+    const int bins = 1 + fe.n_fft_ / 2;
+    fe.mel_lo_.assign(size_t(fe.feature_size_), 0);
+    fe.mel_hi_.assign(size_t(fe.feature_size_), 0);
+    for (int m = 0; m < fe.feature_size_; ++m) {
+      int lo = bins, hi = 0;
+      for (int k = 0; k < bins; ++k)
+        if (fe.mel_[size_t(k) * fe.feature_size_ + m] != 0.0) lo = std::min(lo, k), hi = k + 1;
+      fe.mel_lo_[size_t(m)] = lo < hi ? lo : 0;
+      fe.mel_hi_[size_t(m)] = lo < hi ? hi : 0;
+    }
   } else {
     fe.sampling_rate_ = int(c.get_int("sampling_rate", 16000));
     IA_CHECK(fe.sampling_rate_ >= 1000 && fe.sampling_rate_ <= 384000, label, ": field 'sampling_rate' out of range: ",
@@ -113,7 +123,8 @@ void AudioFeatureExtractor::whisper_features(const std::vector<float>& wave, flo
     for (int k = 0; k < bins; ++k) power[size_t(k)] = std::norm(spec[size_t(k)]);
     for (int m = 0; m < feature_size_; ++m) {
       double s = 0.0;
-      for (int k = 0; k < bins; ++k) s += mel_[size_t(k) * feature_size_ + m] * power[size_t(k)];
+      // Each triangular filter is non-zero on a few bins only: skipping exact zeros changes nothing.
+      for (int k = mel_lo_[size_t(m)]; k < mel_hi_[size_t(m)]; ++k) s += mel_[size_t(k) * feature_size_ + m] * power[size_t(k)];
       const double l = std::log10(std::max(s, 1e-10));
       logmel[size_t(t) * feature_size_ + m] = l;
       max_log = std::max(max_log, l);

@@ -60,6 +60,7 @@ class AudioFeatureExtractor {
   int feature_size_ = 80, n_fft_ = 400, hop_length_ = 160;
   int64_t n_samples_ = 480000;
   std::vector<double> mel_;  // [n_fft/2+1][feature_size]
+  std::vector<int> mel_lo_, mel_hi_;  // per filter: its non-zero bins [lo, hi)
   // Wav2Vec2
   bool do_normalize_ = true, return_attention_mask_ = false, pad_left_ = false;
   float padding_value_ = 0.0f;
