@@ -227,3 +227,22 @@ TEST(AudioPipeline, ClearErrors) {
   EXPECT_TRUE(AudioPipeline::handles(bare));
   EXPECT_FALSE(AudioPipeline::handles(fixture("bart/BartForConditionalGeneration")));
 }
+
+TEST(AudioPipeline, RunCommandDispatchesSpeechModels) {
+  const std::string dir = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "cli", [](nlohmann::json&) {});
+  add_ctc_files(dir);
+  const fs::path wav = fs::path(dir) / "clip.wav", out = fs::path(dir) / "out.json";
+  write_wav(wav, 16000, 1, 4000, 523.0);
+  const std::string cmd = std::string(IA_CLI_PATH) + " run " + dir + " --task automatic-speech-recognition --input " +
+                          wav.string() + " --json > " + out.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  nlohmann::json got = read_json(out);
+  AudioRequest req;
+  req.inputs = {wav.string()};
+  EXPECT_EQ(got["transcription"], AudioPipeline(dir).run(req)["transcription"]);
+  EXPECT_TRUE(got["success"].get<bool>());
+  const std::string bad = std::string(IA_CLI_PATH) + " run " + dir + " --input " + dir + "/none.wav --json > " +
+                          out.string();
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  EXPECT_FALSE(read_json(out)["success"].get<bool>());
+}
