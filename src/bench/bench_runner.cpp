@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "bench/bandwidth.h"
+#include "bench/bench_speech.h"
 #include "bench/bench_vision.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
@@ -155,6 +156,7 @@ WeightStats weight_stats(const Checkpoint& ck) {
 
 json bench_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
   if (target.family == Family::Vision) return bench_vision_model(model, target, opts);  // images/s
+  if (target.family == Family::Speech) return bench_speech_model(model, target, opts);  // real-time factor
   const bool decoder = target.family == Family::DecoderOnly;
   const bool encoder = target.family == Family::EncoderOnly;
   IA_CHECK(decoder || encoder, "bench: ", target.model_type, " is in the ", family_name(target.family),

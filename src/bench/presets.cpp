@@ -190,6 +190,8 @@ const std::vector<std::pair<std::string, std::function<Preset()>>>& table() {
        [] { return bert("bert-large", "BERT-large-uncased (BertForMaskedLM), 335M", 1024, 24, 16, 4096, 30522, 512); }},
       {"vit-base-16",
        [] { return vit_preset("vit-base-16", "ViT-B/16 224px (ViTForImageClassification), 86M", 768, 12, 12, 3072, 224, 16, 1000); }},
+      {"whisper-tiny", [] { return whisper_preset("whisper-tiny", "Whisper tiny.en shapes, 39M", 384, 4, 6, 1536, 80, 51864, 1500, 448); }},
+      {"whisper-base", [] { return whisper_preset("whisper-base", "Whisper base.en shapes, 74M", 512, 6, 8, 2048, 80, 51864, 1500, 448); }},
       // Tiny shapes of the same classes, for tests (seconds to make and run).
       {"tiny-gpt2-test", [] { return gpt2("tiny-gpt2-test", "tiny GPT-2 for tests", 64, 2, 4, 256, 128); }},
       {"tiny-llama-test",

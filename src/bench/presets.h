@@ -34,6 +34,9 @@ Preset vit_preset(const std::string& name, const std::string& desc, int64_t hidd
                   int64_t intermediate, int64_t image, int64_t patch, int64_t labels);
 
 // All preset names, in display order.
+Preset whisper_preset(const std::string& name, const std::string& desc, int64_t d, int64_t layers, int64_t heads,
+                      int64_t ffn, int64_t mel, int64_t vocab, int64_t max_source, int64_t max_target);
+
 std::vector<std::string> preset_names();
 // The preset called `name`; fails listing the known names otherwise.
 Preset find_preset(const std::string& name);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
 #include "pipelines/text_pipeline.h"
 
@@ -19,6 +20,8 @@ struct RunArgs {
   int64_t seed = 0;
   bool do_sample = false, greedy = false;
   std::vector<std::string> stop;
+  std::vector<std::string> language;  // Whisper
+  std::string speech_task;            // Whisper: transcribe / translate
 };
 
 // --input-file: plain text (one input), or JSON: a string, a list of strings, or {"inputs": ...}.
@@ -52,6 +55,31 @@ std::vector<std::string> read_inputs(const RunArgs& a) {
   IA_CHECK(!r.empty(), "no input: give --input TEXT or --input-file FILE");
   return r;
 }
+
+// Speech models (whisper, wav2vec2): --input / --input-file name WAV files ("-" = stdin).
+int run_audio(const RunArgs& a) {
+  AudioRequest r;
+  r.task = a.task;
+  if (!a.input.empty()) r.inputs.push_back(a.input);
+  if (!a.input_file.empty()) r.inputs.push_back(a.input_file);
+  r.language = a.language;
+  r.whisper_task = a.speech_task;
+  r.max_new_tokens = a.max_new_tokens;
+  r.top_k = a.label_top_k;
+  nlohmann::json result;
+  try {
+    result = AudioPipeline(a.model_dir).run(r);
+  } catch (const std::exception& e) {
+    result = error_result(e.what());
+  }
+  if (!a.json && !result["success"].get<bool>()) {
+    std::cerr << "error: " << result["error"].get<std::string>() << std::endl;
+  } else {
+    if (!a.json) result.erase("hardware");
+    std::cout << result.dump(2) << std::endl;
+  }
+  return result["success"].get<bool>() ? 0 : 1;
+}
 }  // namespace
 
 Action add_run(CLI::App& app) {
@@ -74,7 +102,10 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "Random seed for sampling");
   cmd->add_option("--stop", a->stop, "Stop string (repeatable)");
   cmd->add_option("--labels", a->label_top_k, "fill-mask / classification: how many results");
+  cmd->add_option("--language", a->language, "Whisper: language (code, name or token; one, or one per input)");
+  cmd->add_option("--speech-task", a->speech_task, "Whisper: transcribe or translate");
   return [a]() {
+    if (AudioPipeline::handles(a->model_dir)) return run_audio(*a);
     nlohmann::json result;
     bool streamed = false;
     try {
