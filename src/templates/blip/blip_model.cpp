@@ -16,9 +16,11 @@ BlipModel::BlipModel(const ModelContext& ctx) : p_(BlipParams::from_config(ctx.c
     captioning_ = true;
   } else if (arch == "BlipModel" || (arch.empty() && root.has_module("text_model"))) {
     captioning_ = false;
+  } else if (arch == "BlipForImageTextRetrieval" || (arch.empty() && root.has_module("itm_head"))) {
+    retrieval_ = true;
   } else {
     throw Unsupported(cat(ctx.dir, "/config.json: blip architecture '", arch,
-                          "' is not supported (BlipModel, BlipForConditionalGeneration are)"));
+                          "' is not supported (BlipModel, BlipForConditionalGeneration, BlipForImageTextRetrieval are)"));
   }
   vision_ = std::make_unique<BlipVisionModel>(p_.vision, root.pp("vision_model"));
   if (captioning_) {
@@ -26,6 +28,12 @@ BlipModel::BlipModel(const ModelContext& ctx) : p_(BlipParams::from_config(ctx.c
     text_ = std::make_unique<BlipTextModel>(p_.text, td.pp("bert"), false);
     IA_CHECK(text_->has_cross_attention(), ctx.dir, ": text_decoder has no crossattention weights");
     lm_head_ = std::make_unique<BlipLMHead>(p_.text, td.pp("cls").pp("predictions"), text_->word_embeddings());
+  } else if (retrieval_) {
+    const int64_t D = ctx.config.get_int("image_text_hidden_size", 256);
+    text_ = std::make_unique<BlipTextModel>(p_.text, root.pp("text_encoder"), false);
+    visual_projection_ = Linear::load(root.pp("vision_proj"), p_.vision.hidden, D, true);
+    text_projection_ = Linear::load(root.pp("text_proj"), p_.text.hidden, D, true);
+    itm_head_ = Linear::load(root.pp("itm_head"), p_.text.hidden, 2, true);
   } else {
     text_ = std::make_unique<BlipTextModel>(p_.text, root.pp("text_model"), true);
     visual_projection_ = Linear::load(root.pp("visual_projection"), p_.vision.hidden, p_.projection_dim, false);
@@ -42,15 +50,24 @@ Tensor ids_of(const Tensor& ids, const char* what) {
   return ids.to_i64();
 }
 
-void l2_normalize_rows(Tensor& x) {
+// x / ||x|| per row; `eps` > 0 clamps the norm as torch.nn.functional.normalize does.
+void l2_normalize_rows(Tensor& x, float eps = 0.f) {
   const int64_t rows = x.dim(0), n = x.dim(1);
   for (int64_t r = 0; r < rows; ++r) {
     float* p = x.f32() + r * n;
     float ss = 0.f;
     for (int64_t i = 0; i < n; ++i) ss += p[i] * p[i];
-    const float norm = std::sqrt(ss);
+    const float norm = std::max(std::sqrt(ss), eps);
     for (int64_t i = 0; i < n; ++i) p[i] /= norm;
   }
+}
+
+// Row 0 of every [B, T, C] sequence -> [B, C].
+Tensor first_tokens(const Tensor& x) {
+  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
+  Tensor r = Tensor::f32({B, C});
+  for (int64_t b = 0; b < B; ++b) std::memcpy(r.f32() + b * C, x.f32() + b * T * C, size_t(C) * sizeof(float));
+  return r;
 }
 
 }  // namespace
@@ -75,6 +92,31 @@ TensorMap BlipModel::forward(const TensorMap& inputs) {
     out["logits"] = logits;
     out["image_embeds"] = image;
     out["last_hidden_state"] = image;
+    return out;
+  }
+  if (retrieval_) {
+    bool itm = true;
+    if (const Tensor* u = optional_input(inputs, "use_itm_head")) itm = u->to_f32().f32()[0] != 0.f;
+    out["last_hidden_state"] = image;
+    if (itm) {
+      IA_CHECK(image.dim(0) == B, "blip: ", image.dim(0), " images for ", B, " text rows");
+      Tensor q = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, &image, nullptr);
+      out["itm_score"] = itm_head_.forward(first_tokens(q));
+      out["question_embeds"] = q;
+      return out;
+    }
+    Tensor q = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, nullptr, nullptr);
+    Tensor image_feat = visual_projection_.forward(first_tokens(image));
+    Tensor text_feat = text_projection_.forward(first_tokens(q));
+    l2_normalize_rows(image_feat, 1e-12f);
+    l2_normalize_rows(text_feat, 1e-12f);
+    const int64_t Bi = image_feat.dim(0), D = image_feat.dim(1);
+    Tensor sim = Tensor::f32({Bi, B});
+    for (int64_t i = 0; i < Bi; ++i)
+      for (int64_t t = 0; t < B; ++t)
+        sim.f32()[i * B + t] = cpu::dot(image_feat.f32() + i * D, text_feat.f32() + t * D, D);
+    out["itm_score"] = sim;
+    out["question_embeds"] = q;
     return out;
   }
   Tensor h = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, nullptr, nullptr);
@@ -183,9 +225,17 @@ TensorMap BlipModel::generate(const TensorMap& inputs, const GenerateOptions& op
   return out;
 }
 
+TensorMap BlipModel::run_case(const std::string& case_name, const TensorMap& inputs, const nlohmann::json& case_info) {
+  TensorMap in = inputs;
+  if (retrieval_ && !in.count("use_itm_head") &&
+      case_info.value("call", std::string()).find("use_itm_head=False") != std::string::npos)
+    in["use_itm_head"] = Tensor::from_vector_i64({0}, {1});
+  return forward(in);
+}
+
 nlohmann::json BlipModel::describe() const {
   return {{"template", "blip"},
-          {"head", captioning_ ? "BlipForConditionalGeneration" : "BlipModel"},
+          {"head", captioning_ ? "BlipForConditionalGeneration" : retrieval_ ? "BlipForImageTextRetrieval" : "BlipModel"},
           {"vision", {{"hidden_size", p_.vision.hidden}, {"layers", p_.vision.layers}, {"heads", p_.vision.heads},
                       {"image_size", p_.vision.image_size}, {"patch_size", p_.vision.patch_size}}},
           {"text", {{"hidden_size", p_.text.hidden}, {"layers", p_.text.layers}, {"heads", p_.text.heads},
@@ -195,6 +245,7 @@ nlohmann::json BlipModel::describe() const {
 
 std::vector<std::string> BlipModel::tasks() const {
   if (captioning_) return {"image-to-text"};
+  if (retrieval_) return {"image-text-similarity"};
   return {"zero-shot-image-classification", "image-feature-extraction"};
 }
 

@@ -1,6 +1,7 @@
-// The blip architecture template: BlipModel (contrastive image/text embeddings)
-// and BlipForConditionalGeneration (vision encoder + BLIP text decoder with
-// cross-attention; forward logits and greedy captioning as 4.44's generate does).
+// The blip architecture template: BlipModel (contrastive image/text embeddings),
+// BlipForConditionalGeneration (vision encoder + BLIP text decoder with
+// cross-attention; forward logits and greedy captioning as 4.44's generate does)
+// and BlipForImageTextRetrieval (ITM head or projected cosine similarity).
 #pragma once
 #include <memory>
 #include <optional>
@@ -19,11 +20,16 @@ class BlipModel : public Model {
   Family family() const override { return Family::VisionText; }
   // BlipModel: input_ids, attention_mask?, pixel_values -> text_embeds, image_embeds,
   //   logits_per_image, logits_per_text, vision_last_hidden_state, text_last_hidden_state.
+  // BlipForImageTextRetrieval: input_ids, pixel_values, attention_mask?, use_itm_head? (scalar,
+  //   default 1) -> itm_score ([B, 2], or [B_img, B_text] cosine similarities), last_hidden_state,
+  //   question_embeds.
   // BlipForConditionalGeneration: pixel_values, input_ids, attention_mask? -> logits, image_embeds.
   TensorMap forward(const TensorMap& inputs) override;
   // Captioning: pixel_values, input_ids? (prompt as the processor makes it, ending in [SEP]),
   // attention_mask?. Replaces ids[:, 0] by bos, drops the last token, stops at sep_token_id.
   TensorMap generate(const TensorMap& inputs, const GenerateOptions& opts) override;
+  // Other cases run forward; `use_itm_head=False` in the case's call is honoured (retrieval).
+  TensorMap run_case(const std::string& case_name, const TensorMap& inputs, const nlohmann::json& case_info) override;
   nlohmann::json describe() const override;
   std::vector<std::string> tasks() const override;
 
@@ -34,6 +40,8 @@ class BlipModel : public Model {
   std::string model_type_ = "blip";
   BlipParams p_;
   bool captioning_ = false;
+  bool retrieval_ = false;  // BlipForImageTextRetrieval
+  Linear itm_head_;
   std::unique_ptr<BlipVisionModel> vision_;
   std::unique_ptr<BlipTextModel> text_;
   std::unique_ptr<BlipLMHead> lm_head_;
