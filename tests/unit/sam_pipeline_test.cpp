@@ -153,3 +153,20 @@ TEST(SamPipeline, CliRunWritesJson) {
   EXPECT_TRUE(fs::exists(out / "mask_0.png"));
   fs::remove_all(out);
 }
+
+TEST(SamPipeline, LabelsOptionStaysACountForTextModels) {
+  // --labels is shared with fill-mask / classification, where it is a count.
+  fs::path bert;
+  for (const auto& e : fs::directory_iterator(fs::path(IA_FIXTURES_DIR) / "models" / "bert")) bert = e.path();
+  std::string cmd = std::string(IA_CLI_PATH) + " run " + bert.string() + " --input hi --labels 1,0 --json 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string text;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
+  pclose(p);
+  json r = json::parse(text);
+  EXPECT_FALSE(r["success"].get<bool>());
+  EXPECT_NE(r["error"].get<std::string>().find("--labels: expected a count"), std::string::npos) << text;
+}
