@@ -1,7 +1,8 @@
 // The blip architecture template: BlipModel (contrastive image/text embeddings),
 // BlipForConditionalGeneration (vision encoder + BLIP text decoder with
 // cross-attention; forward logits and greedy captioning as 4.44's generate does)
-// and BlipForImageTextRetrieval (ITM head or projected cosine similarity).
+// BlipForImageTextRetrieval (ITM head or projected cosine similarity) and
+// BlipForQuestionAnswering (question encoder + answer decoder generate).
 #pragma once
 #include <memory>
 #include <optional>
@@ -41,6 +42,10 @@ class BlipModel : public Model {
   BlipParams p_;
   bool captioning_ = false;
   bool retrieval_ = false;  // BlipForImageTextRetrieval
+  bool vqa_ = false;        // BlipForQuestionAnswering
+  std::unique_ptr<BlipTextModel> text_encoder_;  // question encoder (VQA)
+  // VQA: the question [B, T] encoded with cross-attention to the image.
+  Tensor question_embeds(const TensorMap& inputs, const Tensor& image) const;
   Linear itm_head_;
   std::unique_ptr<BlipVisionModel> vision_;
   std::unique_ptr<BlipTextModel> text_;
