@@ -26,8 +26,10 @@ std::string model_type_of(const std::string& dir) {
 
 std::optional<nlohmann::json> run_image_task(const ImageTaskArgs& a) {
   const std::string mt = model_type_of(a.model_dir);
-  const bool masks = a.task == "mask-generation" || (a.task.empty() && mt == "sam");
-  const bool caption = a.task == "image-to-text" || (a.task.empty() && mt == "blip");
+  // Only SAM / BLIP checkpoints: other families serve these task names through their own pipelines.
+  const bool masks = mt == "sam" && (a.task.empty() || a.task == "mask-generation");
+  const bool caption =
+      mt == "blip" && (a.task.empty() || a.task == "image-to-text" || a.task == "visual-question-answering");
   if (!masks && !caption) return std::nullopt;
   try {
     IA_CHECK(!a.image.empty(), "no image: give --image FILE (or - for stdin)");

@@ -39,14 +39,22 @@ nlohmann::json CaptioningPipeline::run(const CaptionRequest& req) {
 nlohmann::json CaptioningPipeline::run_or_throw(const CaptionRequest& req) {
   if (!model_) model_ = load_model(dir_);
   const auto tasks = model_->tasks();
-  IA_CHECK(std::find(tasks.begin(), tasks.end(), "image-to-text") != tasks.end(), dir_,
-           ": image-to-text needs a captioning head (BlipForConditionalGeneration), this model does: ",
+  const bool vqa = std::find(tasks.begin(), tasks.end(), "visual-question-answering") != tasks.end();
+  IA_CHECK(vqa || std::find(tasks.begin(), tasks.end(), "image-to-text") != tasks.end(), dir_,
+           ": image-to-text needs a captioning head (BlipForConditionalGeneration), visual-question-answering "
+           "BlipForQuestionAnswering; this model does: ",
            tasks.empty() ? std::string("nothing") : tasks.front());
   if (!tok_) tok_ = std::make_unique<Tokenizer>(Tokenizer::from_dir(dir_));
   const ImageProcessor proc = ImageProcessor::from_dir(dir_);
   TensorMap in{{"pixel_values", proc.preprocess(load_image(req.image))}};
   int64_t prompt_len = 1;  // generate() starts from [bos] when no prompt is given
-  if (!req.prompt.empty()) {
+  if (vqa) {
+    // The question goes to the question encoder; the answer is decoded from [bos].
+    IA_CHECK(!req.prompt.empty(), "visual-question-answering: give the question (--prompt)");
+    Encoding enc = tok_->encode(req.prompt, true);
+    std::vector<int64_t> ids(enc.ids.begin(), enc.ids.end());
+    in["input_ids"] = Tensor::from_vector_i64(ids, {1, int64_t(ids.size())});
+  } else if (!req.prompt.empty()) {
     Encoding enc = tok_->encode(req.prompt, true);
     std::vector<int64_t> ids(enc.ids.begin(), enc.ids.end());
     IA_CHECK(ids.size() >= 2, "image-to-text: the prompt '", req.prompt, "' tokenizes to fewer than 2 tokens");
@@ -61,6 +69,7 @@ nlohmann::json CaptioningPipeline::run_or_throw(const CaptionRequest& req) {
   std::vector<uint32_t> ids;
   for (int64_t i = 0; i < seq.dim(1); ++i) ids.push_back(uint32_t(seq.i64()[i]));
   const std::string text = tok_->decode(ids, true);
+  if (vqa) return success_result("visual_qa", nlohmann::json::array({{{"answer", text}, {"token_ids", ids}}}));
   nlohmann::json item = {{"generated_text", text}, {"token_ids", ids}};
   return success_result("caption", nlohmann::json::array({item}));
 }

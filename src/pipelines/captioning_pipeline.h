@@ -1,7 +1,8 @@
 // The image-to-text (captioning) pipeline for BLIP: an image and an optional
 // text prompt in, the generated caption out, as transformers' ImageToTextPipeline
 // does it (processor pixels + tokenized prompt, model.generate, decode with
-// skip_special_tokens).
+// skip_special_tokens). BlipForQuestionAnswering checkpoints answer the prompt
+// as a question instead ("visual_qa": [{"answer": ...}]).
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,7 +16,7 @@ namespace ia {
 
 struct CaptionRequest {
   std::string image;                    // file path, or "-" for stdin
-  std::string prompt;                   // optional text the caption continues
+  std::string prompt;                   // optional text the caption continues; VQA: the question
   std::optional<int64_t> max_new_tokens;  // default: up to the decoder's max_length of 20 tokens
 };
 

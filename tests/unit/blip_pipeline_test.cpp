@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
@@ -91,4 +93,53 @@ TEST(BlipPipeline, CliRun) {
   json r = json::parse(text);
   ASSERT_TRUE(r["success"].get<bool>()) << text;
   EXPECT_EQ(r["caption"][0]["token_ids"].size(), 4u + 3u);  // [DEC] a photo of + 3 new
+}
+
+TEST(BlipPipeline, QuestionAnsweringCheckpointAnswers) {
+  // The generated VQA fixture plus a processor config and a word-level tokenizer (token i = "w<i>").
+  const fs::path src = fs::path(IA_FIXTURES_DIR) / "sam_blip_variants" / "blip" / "BlipForQuestionAnswering-image48";
+  const fs::path dir = fs::temp_directory_path() / ("ia_blip_vqa_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(src / f, dir / f);
+  fs::copy_file(fs::path(model_dir()) / "preprocessor_config.json", dir / "preprocessor_config.json");
+  {
+    json pp = json::parse(std::ifstream(dir / "preprocessor_config.json"));
+    pp["size"] = {{"height", 48}, {"width", 48}};
+    std::ofstream(dir / "preprocessor_config.json") << pp.dump();
+  }
+  json vocab = json::object(), added = json::array();
+  for (int i = 0; i < 50; ++i) vocab["w" + std::to_string(i)] = i;
+  for (int i : {0, 2, 48, 49})
+    added.push_back({{"id", i}, {"content", "w" + std::to_string(i)}, {"single_word", false}, {"lstrip", false},
+                     {"rstrip", false}, {"normalized", false}, {"special", true}});
+  json tok = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
+              {"normalizer", nullptr}, {"pre_tokenizer", {{"type", "WhitespaceSplit"}}}, {"post_processor", nullptr},
+              {"decoder", nullptr}, {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", "w1"}}}};
+  std::ofstream(dir / "tokenizer.json") << tok.dump();
+
+  CaptionRequest req;
+  req.image = image();
+  req.prompt = "w2 w10 w11 w12";
+  req.max_new_tokens = 4;
+  json r = CaptioningPipeline(dir.string()).run(req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  ASSERT_EQ(r["visual_qa"].size(), 1u);
+  std::vector<uint32_t> ids = r["visual_qa"][0]["token_ids"].get<std::vector<uint32_t>>();
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_EQ(ids[0], 48u);  // answers start from text_config.bos_token_id
+
+  // Same as the model's generate on the processor's pixels and the question ids.
+  ImageProcessor proc = ImageProcessor::from_dir(dir.string());
+  auto model = load_model(dir.string());
+  GenerateOptions o;
+  o.max_new_tokens = 4;
+  TensorMap g = model->generate({{"pixel_values", proc.preprocess(decode_image_file(image()))},
+                                 {"input_ids", Tensor::from_vector_i64({2, 10, 11, 12}, {1, 4})}},
+                                o);
+  ASSERT_EQ(g["sequences"].dim(1), int64_t(ids.size()));
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(int64_t(ids[i]), g["sequences"].i64()[i]);
+  req.prompt.clear();
+  EXPECT_FALSE(CaptioningPipeline(dir.string()).run(req)["success"].get<bool>());
+  fs::remove_all(dir);
 }
