@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_image_tasks.h"
 #include "core/error.h"
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
@@ -16,6 +17,8 @@ struct RunArgs {
   std::string model_dir, task, input, input_file;
   bool json = false, no_stream = false;
   int64_t max_new_tokens = -1, top_k = -1, label_top_k = 5;
+  ImageTaskArgs image;  // mask-generation / image-to-text (run_image_tasks.h)
+  std::string labels;   // --labels: result count, or SAM point labels
   float temperature = -1, top_p = -1, min_p = -1, repetition_penalty = -1;
   int64_t seed = 0;
   bool do_sample = false, greedy = false;
@@ -80,6 +83,17 @@ int run_audio(const RunArgs& a) {
   }
   return result["success"].get<bool>() ? 0 : 1;
 }
+
+int64_t parse_count(const std::string& s, const char* option) {
+  size_t used = 0;
+  int64_t v = -1;
+  try {
+    v = std::stoll(s, &used);
+  } catch (const std::exception&) {
+  }
+  IA_CHECK(used == s.size() && v >= 0, option, ": expected a count, got '", s, "'");
+  return v;
+}
 }  // namespace
 
 Action add_run(CLI::App& app) {
@@ -101,14 +115,30 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--repetition-penalty", a->repetition_penalty, "Repetition penalty (1 = off)");
   cmd->add_option("--seed", a->seed, "Random seed for sampling");
   cmd->add_option("--stop", a->stop, "Stop string (repeatable)");
-  cmd->add_option("--labels", a->label_top_k, "fill-mask / classification: how many results");
+  cmd->add_option("--labels", a->labels, "fill-mask / classification: how many results; SAM: point labels 1,0,...");
+  cmd->add_option("--image", a->image.image, "Image file (- for stdin): mask-generation, image-to-text");
+  cmd->add_option("--prompt", a->image.prompt, "image-to-text: text the caption continues");
+  cmd->add_option("--points", a->image.points, "mask-generation: points x,y[;x,y] in image pixels");
+  cmd->add_option("--box", a->image.box, "mask-generation: box x0,y0,x1,y1 in image pixels");
+  cmd->add_option("--out-dir", a->image.out_dir, "mask-generation: write masks as PNG files here");
+  cmd->add_flag("--single-mask", a->image.single_mask, "mask-generation: one mask instead of three");
+  cmd->add_flag("--no-rle", a->image.no_rle, "mask-generation: leave RLE masks out of the JSON");
   cmd->add_option("--language", a->language, "Whisper: language (code, name or token; one, or one per input)");
   cmd->add_option("--speech-task", a->speech_task, "Whisper: transcribe or translate");
   return [a]() {
-    if (AudioPipeline::handles(a->model_dir)) return run_audio(*a);
+    if (AudioPipeline::handles(a->model_dir)) {
+      if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
+      return run_audio(*a);
+    }
     nlohmann::json result;
     bool streamed = false;
-    try {
+    a->image.model_dir = a->model_dir, a->image.task = a->task, a->image.labels = a->labels;
+    a->image.max_new_tokens = a->max_new_tokens;
+    if (a->image.image.empty()) a->image.image = a->input;
+    if (auto r = run_image_task(a->image)) {
+      result = *r;
+    } else try {
+      if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
       TextPipeline pipe(a->model_dir);
       TextRequest req;
       req.task = a->task;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "parts/weights.h"
+#include "templates/blip/blip_generate.h"
 
 namespace ia {
 
@@ -16,9 +17,14 @@ BlipModel::BlipModel(const ModelContext& ctx) : p_(BlipParams::from_config(ctx.c
     captioning_ = true;
   } else if (arch == "BlipModel" || (arch.empty() && root.has_module("text_model"))) {
     captioning_ = false;
+  } else if (arch == "BlipForImageTextRetrieval" || (arch.empty() && root.has_module("itm_head"))) {
+    retrieval_ = true;
+  } else if (arch == "BlipForQuestionAnswering") {
+    vqa_ = true;
   } else {
     throw Unsupported(cat(ctx.dir, "/config.json: blip architecture '", arch,
-                          "' is not supported (BlipModel, BlipForConditionalGeneration are)"));
+                          "' is not supported (BlipModel, BlipForConditionalGeneration, BlipForImageTextRetrieval, "
+                          "BlipForQuestionAnswering are)"));
   }
   vision_ = std::make_unique<BlipVisionModel>(p_.vision, root.pp("vision_model"));
   if (captioning_) {
@@ -26,6 +32,19 @@ BlipModel::BlipModel(const ModelContext& ctx) : p_(BlipParams::from_config(ctx.c
     text_ = std::make_unique<BlipTextModel>(p_.text, td.pp("bert"), false);
     IA_CHECK(text_->has_cross_attention(), ctx.dir, ": text_decoder has no crossattention weights");
     lm_head_ = std::make_unique<BlipLMHead>(p_.text, td.pp("cls").pp("predictions"), text_->word_embeddings());
+  } else if (vqa_) {
+    text_encoder_ = std::make_unique<BlipTextModel>(p_.text, root.pp("text_encoder"), false);
+    Weights td = root.pp("text_decoder");
+    text_ = std::make_unique<BlipTextModel>(p_.text, td.pp("bert"), false);
+    IA_CHECK(text_->has_cross_attention() && text_encoder_->has_cross_attention(), ctx.dir,
+             ": text_encoder / text_decoder have no crossattention weights");
+    lm_head_ = std::make_unique<BlipLMHead>(p_.text, td.pp("cls").pp("predictions"), text_->word_embeddings());
+  } else if (retrieval_) {
+    const int64_t D = ctx.config.get_int("image_text_hidden_size", 256);
+    text_ = std::make_unique<BlipTextModel>(p_.text, root.pp("text_encoder"), false);
+    visual_projection_ = Linear::load(root.pp("vision_proj"), p_.vision.hidden, D, true);
+    text_projection_ = Linear::load(root.pp("text_proj"), p_.text.hidden, D, true);
+    itm_head_ = Linear::load(root.pp("itm_head"), p_.text.hidden, 2, true);
   } else {
     text_ = std::make_unique<BlipTextModel>(p_.text, root.pp("text_model"), true);
     visual_projection_ = Linear::load(root.pp("visual_projection"), p_.vision.hidden, p_.projection_dim, false);
@@ -42,15 +61,24 @@ Tensor ids_of(const Tensor& ids, const char* what) {
   return ids.to_i64();
 }
 
-void l2_normalize_rows(Tensor& x) {
+// x / ||x|| per row; `eps` > 0 clamps the norm as torch.nn.functional.normalize does.
+void l2_normalize_rows(Tensor& x, float eps = 0.f) {
   const int64_t rows = x.dim(0), n = x.dim(1);
   for (int64_t r = 0; r < rows; ++r) {
     float* p = x.f32() + r * n;
     float ss = 0.f;
     for (int64_t i = 0; i < n; ++i) ss += p[i] * p[i];
-    const float norm = std::sqrt(ss);
+    const float norm = std::max(std::sqrt(ss), eps);
     for (int64_t i = 0; i < n; ++i) p[i] /= norm;
   }
+}
+
+// Row 0 of every [B, T, C] sequence -> [B, C].
+Tensor first_tokens(const Tensor& x) {
+  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
+  Tensor r = Tensor::f32({B, C});
+  for (int64_t b = 0; b < B; ++b) std::memcpy(r.f32() + b * C, x.f32() + b * T * C, size_t(C) * sizeof(float));
+  return r;
 }
 
 }  // namespace
@@ -67,6 +95,12 @@ TensorMap BlipModel::forward(const TensorMap& inputs) {
   }
   Tensor image = vision_->forward(pixels);  // [Bi, Ti, C]
   TensorMap out;
+  if (vqa_) {
+    // What BlipForQuestionAnswering's forward returns besides the training loss.
+    out["image_embeds"] = image;
+    out["last_hidden_state"] = question_embeds(inputs, image);
+    return out;
+  }
   if (captioning_) {
     IA_CHECK(image.dim(0) == B, "blip: ", image.dim(0), " images for ", B, " text rows");
     Tensor h = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, true, &image, nullptr);
@@ -75,6 +109,31 @@ TensorMap BlipModel::forward(const TensorMap& inputs) {
     out["logits"] = logits;
     out["image_embeds"] = image;
     out["last_hidden_state"] = image;
+    return out;
+  }
+  if (retrieval_) {
+    bool itm = true;
+    if (const Tensor* u = optional_input(inputs, "use_itm_head")) itm = u->to_f32().f32()[0] != 0.f;
+    out["last_hidden_state"] = image;
+    if (itm) {
+      IA_CHECK(image.dim(0) == B, "blip: ", image.dim(0), " images for ", B, " text rows");
+      Tensor q = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, &image, nullptr);
+      out["itm_score"] = itm_head_.forward(first_tokens(q));
+      out["question_embeds"] = q;
+      return out;
+    }
+    Tensor q = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, nullptr, nullptr);
+    Tensor image_feat = visual_projection_.forward(first_tokens(image));
+    Tensor text_feat = text_projection_.forward(first_tokens(q));
+    l2_normalize_rows(image_feat, 1e-12f);
+    l2_normalize_rows(text_feat, 1e-12f);
+    const int64_t Bi = image_feat.dim(0), D = image_feat.dim(1);
+    Tensor sim = Tensor::f32({Bi, B});
+    for (int64_t i = 0; i < Bi; ++i)
+      for (int64_t t = 0; t < B; ++t)
+        sim.f32()[i * B + t] = cpu::dot(image_feat.f32() + i * D, text_feat.f32() + t * D, D);
+    out["itm_score"] = sim;
+    out["question_embeds"] = q;
     return out;
   }
   Tensor h = text_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, nullptr, nullptr);
@@ -101,11 +160,18 @@ TensorMap BlipModel::forward(const TensorMap& inputs) {
 }
 
 TensorMap BlipModel::generate(const TensorMap& inputs, const GenerateOptions& opts) {
-  if (!captioning_) throw Unsupported("blip: BlipModel has no text decoder to generate with");
+  if (!captioning_ && !vqa_) throw Unsupported("blip: this head has no text decoder to generate with");
   const Tensor& pixels = require_input(inputs, "pixel_values", "blip");
   Tensor image = vision_->forward(pixels);
-  const int64_t B = image.dim(0), V = p_.text.vocab;
+  const int64_t B = image.dim(0);
   const BlipTextParams& tp = p_.text;
+  if (vqa_) {
+    // BlipForQuestionAnswering.generate: the question attends to the image, the answer
+    // decoder starts from [bos] and cross-attends to the question.
+    Tensor q = question_embeds(inputs, image);
+    std::vector<int64_t> bos(size_t(B), tp.bos_token_id), ones(size_t(B), 1);
+    return blip_greedy_decode(*text_, *lm_head_, tp, bos, ones, B, 1, q, opts);
+  }
   // Prompt as BlipForConditionalGeneration.generate builds it.
   Tensor ids;
   if (const Tensor* given = optional_input(inputs, "input_ids")) {
@@ -132,60 +198,36 @@ TensorMap BlipModel::generate(const TensorMap& inputs, const GenerateOptions& op
     // generate() infers the mask from pad tokens when the pad id is not the eos id.
     for (size_t i = 0; i < prompt.size(); ++i) mask[i] = prompt[i] != tp.pad_token_id;
   }
-  const int64_t max_new = std::max<int64_t>(0, opts.max_new_tokens);
-  BlipTextModel::Cache cache;
-  text_->init_cache(cache, B, P + max_new, image);
-  Tensor logits = Tensor::f32({B, V});
-  std::vector<int64_t> seq = prompt;  // grows per step; row-major [B, len]
-  std::vector<std::vector<int64_t>> rows(static_cast<size_t>(B));
-  for (int64_t b = 0; b < B; ++b) rows[size_t(b)].assign(prompt.begin() + b * P, prompt.begin() + (b + 1) * P);
-  std::vector<float> step_logits;
-  std::vector<char> done(size_t(B), 0);
-  Tensor h = text_->run(prompt.data(), B, P, mask.data(), true, nullptr, &cache);
-  std::vector<float> last(size_t(B * tp.hidden));
-  auto take_last = [&](const Tensor& hidden, int64_t T) {
-    for (int64_t b = 0; b < B; ++b)
-      std::memcpy(last.data() + b * tp.hidden, hidden.f32() + (b * T + T - 1) * tp.hidden, size_t(tp.hidden) * 4);
-  };
-  take_last(h, P);
-  int64_t steps = 0;
-  std::vector<int64_t> next(static_cast<size_t>(B)), ones(static_cast<size_t>(B), 1);
-  for (int64_t s = 0; s < max_new; ++s) {
-    lm_head_->forward(last.data(), B, logits.f32());
-    if (opts.return_step_logits) step_logits.insert(step_logits.end(), logits.f32(), logits.f32() + B * V);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* lb = logits.f32() + b * V;
-      int64_t best = int64_t(std::max_element(lb, lb + V) - lb);
-      if (done[size_t(b)]) best = tp.pad_token_id;  // finished rows are padded
-      next[size_t(b)] = best;
-      rows[size_t(b)].push_back(best);
-      if (opts.eos_stops && best == eos) done[size_t(b)] = 1;
-    }
-    ++steps;
-    if (opts.eos_stops && std::all_of(done.begin(), done.end(), [](char d) { return d != 0; })) break;
-    if (s + 1 == max_new) break;
-    h = text_->run(next.data(), B, 1, ones.data(), true, nullptr, &cache);
-    take_last(h, 1);
+  return blip_greedy_decode(*text_, *lm_head_, tp, prompt, mask, B, P, image, opts);
+}
+
+TensorMap BlipModel::run_case(const std::string& case_name, const TensorMap& inputs, const nlohmann::json& case_info) {
+  TensorMap in = inputs;
+  if (retrieval_ && !in.count("use_itm_head") &&
+      case_info.value("call", std::string()).find("use_itm_head=False") != std::string::npos)
+    in["use_itm_head"] = Tensor::from_vector_i64({0}, {1});
+  return forward(in);
+}
+
+Tensor BlipModel::question_embeds(const TensorMap& inputs, const Tensor& image) const {
+  Tensor ids = ids_of(require_input(inputs, "input_ids", "blip"), "input_ids");
+  const int64_t B = ids.dim(0), T = ids.dim(1);
+  IA_CHECK(image.dim(0) == B, "blip: ", image.dim(0), " images for ", B, " questions");
+  Tensor mask;
+  if (const Tensor* m = optional_input(inputs, "attention_mask")) {
+    IA_CHECK(m->shape() == ids.shape(), "blip: attention_mask ", shape_str(m->shape()), " != input_ids ",
+             shape_str(ids.shape()));
+    mask = m->to_i64();
   }
-  const int64_t total = P + steps;
-  std::vector<int64_t> flat;
-  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
-  TensorMap out;
-  out["sequences"] = Tensor::from_vector_i64(flat, {B, total});
-  if (opts.return_step_logits) {
-    // step_logits were gathered step-major [steps, B, V]; reorder to [B, steps, V].
-    Tensor sl = Tensor::f32({B, steps, V});
-    for (int64_t s = 0; s < steps; ++s)
-      for (int64_t b = 0; b < B; ++b)
-        std::memcpy(sl.f32() + (b * steps + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
-    out["step_logits"] = sl;
-  }
-  return out;
+  return text_encoder_->run(ids.i64(), B, T, mask.defined() ? mask.i64() : nullptr, false, &image, nullptr);
 }
 
 nlohmann::json BlipModel::describe() const {
   return {{"template", "blip"},
-          {"head", captioning_ ? "BlipForConditionalGeneration" : "BlipModel"},
+          {"head", captioning_ ? "BlipForConditionalGeneration"
+                   : retrieval_ ? "BlipForImageTextRetrieval"
+                   : vqa_       ? "BlipForQuestionAnswering"
+                                : "BlipModel"},
           {"vision", {{"hidden_size", p_.vision.hidden}, {"layers", p_.vision.layers}, {"heads", p_.vision.heads},
                       {"image_size", p_.vision.image_size}, {"patch_size", p_.vision.patch_size}}},
           {"text", {{"hidden_size", p_.text.hidden}, {"layers", p_.text.layers}, {"heads", p_.text.heads},
@@ -195,6 +237,8 @@ nlohmann::json BlipModel::describe() const {
 
 std::vector<std::string> BlipModel::tasks() const {
   if (captioning_) return {"image-to-text"};
+  if (retrieval_) return {"image-text-similarity"};
+  if (vqa_) return {"visual-question-answering"};
   return {"zero-shot-image-classification", "image-feature-extraction"};
 }
 

@@ -1,6 +1,8 @@
-// The blip architecture template: BlipModel (contrastive image/text embeddings)
-// and BlipForConditionalGeneration (vision encoder + BLIP text decoder with
-// cross-attention; forward logits and greedy captioning as 4.44's generate does).
+// The blip architecture template: BlipModel (contrastive image/text embeddings),
+// BlipForConditionalGeneration (vision encoder + BLIP text decoder with
+// cross-attention; forward logits and greedy captioning as 4.44's generate does)
+// BlipForImageTextRetrieval (ITM head or projected cosine similarity) and
+// BlipForQuestionAnswering (question encoder + answer decoder generate).
 #pragma once
 #include <memory>
 #include <optional>
@@ -19,11 +21,16 @@ class BlipModel : public Model {
   Family family() const override { return Family::VisionText; }
   // BlipModel: input_ids, attention_mask?, pixel_values -> text_embeds, image_embeds,
   //   logits_per_image, logits_per_text, vision_last_hidden_state, text_last_hidden_state.
+  // BlipForImageTextRetrieval: input_ids, pixel_values, attention_mask?, use_itm_head? (scalar,
+  //   default 1) -> itm_score ([B, 2], or [B_img, B_text] cosine similarities), last_hidden_state,
+  //   question_embeds.
   // BlipForConditionalGeneration: pixel_values, input_ids, attention_mask? -> logits, image_embeds.
   TensorMap forward(const TensorMap& inputs) override;
   // Captioning: pixel_values, input_ids? (prompt as the processor makes it, ending in [SEP]),
   // attention_mask?. Replaces ids[:, 0] by bos, drops the last token, stops at sep_token_id.
   TensorMap generate(const TensorMap& inputs, const GenerateOptions& opts) override;
+  // Other cases run forward; `use_itm_head=False` in the case's call is honoured (retrieval).
+  TensorMap run_case(const std::string& case_name, const TensorMap& inputs, const nlohmann::json& case_info) override;
   nlohmann::json describe() const override;
   std::vector<std::string> tasks() const override;
 
@@ -34,6 +41,12 @@ class BlipModel : public Model {
   std::string model_type_ = "blip";
   BlipParams p_;
   bool captioning_ = false;
+  bool retrieval_ = false;  // BlipForImageTextRetrieval
+  bool vqa_ = false;        // BlipForQuestionAnswering
+  std::unique_ptr<BlipTextModel> text_encoder_;  // question encoder (VQA)
+  // VQA: the question [B, T] encoded with cross-attention to the image.
+  Tensor question_embeds(const TensorMap& inputs, const Tensor& image) const;
+  Linear itm_head_;
   std::unique_ptr<BlipVisionModel> vision_;
   std::unique_ptr<BlipTextModel> text_;
   std::unique_ptr<BlipLMHead> lm_head_;
