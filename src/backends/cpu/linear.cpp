@@ -67,6 +67,8 @@ void gemv_parts(const float* x, int64_t M, int64_t K, const LinearPart* parts, i
   }
 }
 
+constexpr int64_t kPanelValues = int64_t(1) << 22;
+
 // Converts n values to F32, in parallel for large blocks (prefill panels).
 void convert_parallel(DType dt, const unsigned char* src, float* dst, int64_t n) {
   constexpr int64_t kStep = 1 << 16;
@@ -84,13 +86,13 @@ void gemm_part(const float* x, int64_t M, int64_t K, const LinearPart& p, float*
     if (in_out) gemm_nn(M, n, K, x, K, W.f32(), n, y, ldy);
     else gemm_nt(M, n, K, x, K, W.f32(), K, y, ldy);
   } else {
-    // Half-precision weights: convert a panel at a time and multiply it (about
-    // 256 x K values per panel either way).
+    // Half-precision weights: convert a panel at a time and multiply it. Panels of
+    // ~4 M values (16 MiB of F32) keep the GEMM calls large while bounding the buffer.
     const auto* wb = static_cast<const unsigned char*>(W.raw());
     const size_t es = dtype_size(W.dtype());
     thread_local std::vector<float> panel;
     if (!in_out) {
-      const int64_t rows = std::min<int64_t>(n, 256);
+      const int64_t rows = std::min<int64_t>(n, std::max<int64_t>(16, kPanelValues / K));
       panel.resize(size_t(rows * K));
       for (int64_t n0 = 0; n0 < n; n0 += rows) {
         const int64_t nb = std::min(rows, n - n0);
@@ -98,7 +100,7 @@ void gemm_part(const float* x, int64_t M, int64_t K, const LinearPart& p, float*
         gemm_nt(M, nb, K, x, K, panel.data(), K, y + n0, ldy);
       }
     } else {
-      const int64_t kb = std::max<int64_t>(1, std::min<int64_t>(K, 256 * K / std::max<int64_t>(n, 1)));
+      const int64_t kb = std::max<int64_t>(1, std::min<int64_t>(K, kPanelValues / std::max<int64_t>(n, 1)));
       panel.resize(size_t(kb * n));
       for (int64_t k0 = 0; k0 < K; k0 += kb) {
         const int64_t kk = std::min(kb, K - k0);
