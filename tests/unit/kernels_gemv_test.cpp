@@ -11,6 +11,7 @@
 #include "backends/cpu/kernels.h"
 #include "core/error.h"
 #include "kernels_test_util.h"
+#include "parts/nn.h"
 
 namespace ia::cpu {
 namespace {
@@ -159,6 +160,42 @@ TEST(KernelsLinearParts, RejectsBadShapes) {
   EXPECT_THROW(linear_parts(x.data(), 2, 4, &p, 1, y.data(), 5), Error);  // output row too short
   LinearPart none{};
   EXPECT_THROW(linear_parts(x.data(), 1, 4, &none, 1, y.data(), 6), Error);
+}
+
+// Linear over an [in, out] (Conv1D) weight used in place, its out_in() copy and a
+// LinearGroup of both must agree, for decode and prefill row counts.
+TEST(KernelsLinearParts, InOutLinearMatchesOutInCopyAndGroup) {
+  const int64_t in = 40, out = 24;
+  for (DType dt : {DType::F32, DType::BF16}) {
+    Tensor w_out_in = random_weight(dt, out, in, 21);
+    Linear conv = Linear::from(transposed(w_out_in), Tensor::from_vector(test::randn(size_t(out), 22), {out}));
+    conv.in = in;
+    conv.out = out;
+    conv.layout = WeightLayout::InOut;
+    Linear dense = conv.out_in();
+    ASSERT_EQ(dense.layout, WeightLayout::OutIn);
+    ASSERT_EQ(dense.weight.dim(0), out);
+    LinearGroup g;
+    g.add(conv);
+    g.add(dense);
+    EXPECT_EQ(g.out, 2 * out);
+    for (int64_t M : {1, 4, 9}) {
+      auto x = test::randn(size_t(M * in), 23);
+      std::vector<float> a(size_t(M * out)), b(size_t(M * out)), both(size_t(M * 2 * out));
+      conv.forward(x.data(), M, a.data());
+      dense.forward(x.data(), M, b.data());
+      g.forward(x.data(), M, both.data());
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t j = 0; j < out; ++j) {
+          const size_t i = size_t(m * out + j);
+          ASSERT_NEAR(a[i], b[i], 1e-4) << dtype_name(dt) << " M=" << M;
+          ASSERT_NEAR(both[size_t(m * 2 * out + j)], a[i], 1e-4);
+          ASSERT_NEAR(both[size_t(m * 2 * out + out + j)], b[i], 1e-4);
+        }
+    }
+    Linear other = Linear::from(Tensor::zeros(DType::F32, {3, in + 1}), Tensor());
+    EXPECT_THROW(g.add(other), Error);  // different input size
+  }
 }
 
 }  // namespace
