@@ -3,7 +3,7 @@
 //
 // NK: four weight rows are streamed side by side (four sequential streams keep more
 // loads in flight than one) against the M <= 4 activation rows held in L1.
-// KN: the thread's column slab is processed four weight rows (k) at a time; the
+// KN: the thread's column slab is processed eight weight rows (k) at a time; the
 // running sums live in y itself (the slab is the thread's own, so no sharing),
 // which keeps the weight reads long and contiguous.
 #include "backends/cpu/gemv.h"
