@@ -9,14 +9,21 @@
 #   CKPT_DIR    checkpoint directory   (default: /tmp/ia-bench-checkpoints; made when missing)
 #   OUT_DIR     JSON results           (default: /tmp/ia-bench-results)
 #   THREADS     threads for both       (default: 2)
-#   DTYPE       checkpoint dtype       (default: f32)
+#   DTYPES      checkpoint dtypes      (default: "f32 bf16 f16": one table row group per dtype;
+#               the peer computes in F32 from the same half-precision file)
 #   PROMPT GEN  decoder shapes         (default: 128 64, batch 1)
 #   ENC_BATCH ENC_LEN  encoder shapes  (default: 8 128)
 #   REPEAT      timed repetitions, fastest kept (default: 1)
-#   OMP_WAIT_POLICY  for both engines (default: passive). On a shared, oversubscribed
-#               machine spinning OpenMP barriers cost 4-8x in decode (measured: GPT-2
-#               decode 0.55 -> 4.2 tok/s for us, 0.37 -> 0.94 for PyTorch); use
-#               OMP_WAIT_POLICY=active on an idle machine.
+#   OMP_WAIT_POLICY  for both engines (default: picked from the load average: "passive"
+#               when /proc/loadavg exceeds the core count, else libgomp's default
+#               spin-then-sleep). On a shared, oversubscribed machine spinning OpenMP
+#               barriers cost 4-8x in decode (measured: GPT-2 decode 0.55 -> 4.2 tok/s for
+#               us, 0.37 -> 0.94 for PyTorch); on an idle machine a spinning wait is the
+#               fastest hand-off between the ~60 parallel regions of a decode step.
+#   OMP_PROC_BIND  left unset. OMP_PROC_BIND=close OMP_PLACES=cores (one thread per core, no
+#               migration) is worth trying on an idle machine, but on a busy one pinning
+#               cut our decode CPU share 3x (measured 0.038 vs 0.145 of 2 cores): a pinned
+#               thread waits for its own core instead of taking a free one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -24,7 +31,7 @@ IA_BIN="${IA_BIN:-$root/build/ipfs-accelerate}"
 CKPT_DIR="${CKPT_DIR:-/tmp/ia-bench-checkpoints}"
 OUT_DIR="${OUT_DIR:-/tmp/ia-bench-results}"
 THREADS="${THREADS:-2}"
-DTYPE="${DTYPE:-f32}"
+DTYPES="${DTYPES:-${DTYPE:-f32 bf16 f16}}"
 PROMPT="${PROMPT:-128}"
 GEN="${GEN:-64}"
 ENC_BATCH="${ENC_BATCH:-8}"
@@ -39,13 +46,16 @@ models=("$@")
 mkdir -p "$CKPT_DIR" "$OUT_DIR"
 # Same thread count for our OpenMP pool, PyTorch's intra-op pool and OpenBLAS under it.
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-echo "threads=$THREADS OMP_WAIT_POLICY=$OMP_WAIT_POLICY dtype=$DTYPE cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(date -u +%FT%TZ)"
+if [ -z "${OMP_WAIT_POLICY:-}" ]; then
+  if awk -v n="$(nproc)" '{exit !($1 > n)}' /proc/loadavg; then export OMP_WAIT_POLICY=passive; fi
+fi
+echo "threads=$THREADS OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default} OMP_PROC_BIND=${OMP_PROC_BIND:-unset} dtypes=$DTYPES cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(date -u +%FT%TZ)"
 
 bw_json="$("$IA_BIN" bench --bandwidth-only --threads "$THREADS" --json)"
 bw="$("$PYTHON" -c 'import json,sys; print(round(json.loads(sys.argv[1])["bandwidth_gb_per_s"], 3))' "$bw_json")"
 echo "memory read bandwidth ($THREADS threads): $bw GB/s  [load average: $(cut -d' ' -f1-3 /proc/loadavg)]"
 
+for DTYPE in $DTYPES; do
 for m in "${models[@]}"; do
   dir="$CKPT_DIR/$m-$DTYPE"
   if [ ! -f "$dir/config.json" ]; then
@@ -56,22 +66,23 @@ for m in "${models[@]}"; do
     bert*) shape=(--batch "$ENC_BATCH" --prompt-tokens "$ENC_LEN") ;;
     *) shape=(--batch 1 --prompt-tokens "$PROMPT" --gen-tokens "$GEN") ;;
   esac
-  echo "== $m: ipfs-accelerate"
+  echo "== $m $DTYPE: ipfs-accelerate"
   "$IA_BIN" bench "$dir" --threads "$THREADS" --repeat "$REPEAT" --bandwidth-gbs "$bw" --json "${shape[@]}" \
     | tee "$OUT_DIR/$m-$DTYPE.ours.json"
-  echo "== $m: pytorch eager"
+  echo "== $m $DTYPE: pytorch eager"
   "$PYTHON" "$here/torch_peer.py" "$dir" --threads "$THREADS" --repeat "$REPEAT" --bandwidth-gbs "$bw" --json "${shape[@]}" \
     | tee "$OUT_DIR/$m-$DTYPE.torch.json"
 done
+done
 
-"$PYTHON" - "$OUT_DIR" "$DTYPE" "${models[@]}" <<'PY'
+"$PYTHON" - "$OUT_DIR" "$DTYPES" "${models[@]}" <<'PY'
 import json, sys
-out, dtype, models = sys.argv[1], sys.argv[2], sys.argv[3:]
+out, dtypes, models = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 rows = []
 def fmt(v, pct=False):
     if v is None: return "-"
     return f"{100 * v:.1f}%" if pct else (f"{v:.3g}" if v < 100 else f"{v:.0f}")
-for m in models:
+for dtype, m in [(d, m) for d in dtypes for m in models]:
     a = json.load(open(f"{out}/{m}-{dtype}.ours.json"))
     b = json.load(open(f"{out}/{m}-{dtype}.torch.json"))
     metrics = [("decode tok/s", "decode_tokens_per_s"), ("prefill tok/s", "prefill_tokens_per_s")] \

@@ -234,6 +234,8 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
     r["prefill_cpu_utilisation"] = round_to(dt.prefill_cpu_s / (t1 * threads), 3);
     r["decode_cpu_utilisation"] = round_to(dt.decode_cpu_s / (decode_s * threads), 3);
     r["weight_bytes_per_token"] = target.weights.bytes_per_token;
+    // Taken before the bandwidth probe, whose 512 MiB buffer is not the model's.
+    r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
     if (opts.roofline) {
       double bw = opts.bandwidth_gb_per_s > 0 ? opts.bandwidth_gb_per_s * 1e9 : 0;
       if (bw <= 0) {
@@ -248,7 +250,7 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
       r["roofline_fraction"] = round_to(decode_tps / roof, 4);
     }
   }
-  r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
+  if (!r.contains("peak_rss_mb")) r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
   return r;
 }
 

@@ -34,22 +34,47 @@ void transpose_tiled(const T* src, T* dst, int64_t rows, int64_t cols) {
 }
 }  // namespace
 
-// Conv1D stores [in, out]; Linear wants [out, in]. The transpose keeps F16/BF16
-// as stored, so half-precision checkpoints stream half the bytes when decoding.
+// Conv1D stores [in, out]: kept in place (the GEMV/GEMM read that layout directly),
+// so loading costs no copy and F16/BF16 stay as stored.
 Linear Linear::load_conv1d(const Weights& w, int64_t in, int64_t out) {
-  Tensor t = w.get_raw("weight", {in, out});
+  Linear l;
+  l.in = in;
+  l.out = out;
+  l.weight = w.get_raw("weight", {in, out});
+  if (!dtype_is_float(l.weight.dtype()) || l.weight.dtype() == DType::F64) l.weight = l.weight.to_f32();
+  l.layout = cpu::WeightLayout::InOut;
+  if (w.has("bias")) l.bias = w.get("bias", {out});
+  return l;
+}
+
+Linear Linear::out_in() const {
+  if (layout == cpu::WeightLayout::OutIn) return *this;
+  Tensor t = weight;
   if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16) t = t.to_f32();
   Tensor tt = Tensor::empty(t.dtype(), {out, in});
   if (dtype_size(t.dtype()) == 4)
     transpose_tiled(static_cast<const uint32_t*>(t.raw()), static_cast<uint32_t*>(tt.raw()), in, out);
   else
     transpose_tiled(static_cast<const uint16_t*>(t.raw()), static_cast<uint16_t*>(tt.raw()), in, out);
-  Linear l;
-  l.in = in;
-  l.out = out;
+  Linear l = *this;
   l.weight = tt;
-  if (w.has("bias")) l.bias = w.get("bias", {out});
+  l.layout = cpu::WeightLayout::OutIn;
   return l;
+}
+
+void LinearGroup::add(Linear l) {
+  IA_CHECK(int(parts.size()) < kMaxParts, "LinearGroup: more than ", kMaxParts, " projections");
+  IA_CHECK(parts.empty() || l.in == in, "LinearGroup: projection takes ", l.in, " inputs, the group ", in);
+  in = l.in;
+  out += l.out;
+  parts.push_back(std::move(l));
+}
+
+void LinearGroup::forward(const float* x, int64_t rows, float* y) const {
+  cpu::LinearPart p[kMaxParts];
+  const int n = int(parts.size());
+  for (int i = 0; i < n; ++i) p[i] = parts[size_t(i)].part();
+  cpu::linear_parts(x, rows, in, p, n, y, out);
 }
 
 Linear Linear::from(Tensor weight, Tensor bias) {

@@ -2,6 +2,7 @@
 // Activations are row-major F32 [rows, features].
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "backends/cpu/kernels.h"
 #include "core/tensor.h"
@@ -10,23 +11,41 @@
 namespace ia {
 
 struct Linear {
-  Tensor weight;  // [out, in]; F32, F16 or BF16 (kept as stored)
+  Tensor weight;  // [out, in] (layout OutIn) or [in, out] (InOut); F32, F16 or BF16, kept as stored
   Tensor bias;    // [out] F32, or undefined
   int64_t in = 0, out = 0;
+  cpu::WeightLayout layout = cpu::WeightLayout::OutIn;
 
   // `w` is the module (e.g. vb.pp("query")); reads "weight" and, if `bias`, "bias".
   static Linear load(const Weights& w, int64_t in, int64_t out, bool bias);
   // Bias optional: used when the checkpoint decides (some configs toggle biases).
   static Linear load_auto_bias(const Weights& w, int64_t in, int64_t out);
-  // Conv1D (GPT-2) stores [in, out]; transposed once at load.
+  // Conv1D (GPT-2) stores [in, out]; used in place (layout InOut), no transposed copy.
   static Linear load_conv1d(const Weights& w, int64_t in, int64_t out);
   static Linear from(Tensor weight, Tensor bias);
   bool defined() const { return weight.defined(); }
+  // The same projection with an [out, in] weight (a transposed copy when stored InOut),
+  // for callers that rearrange weight rows.
+  Linear out_in() const;
+  cpu::LinearPart part() const { return {&weight, bias.defined() ? bias.f32() : nullptr, layout}; }
 
   void forward(const float* x, int64_t rows, float* y) const {
-    cpu::linear(x, rows, in, weight, bias.defined() ? bias.f32() : nullptr, y);
+    const cpu::LinearPart p = part();
+    cpu::linear_parts(x, rows, in, &p, 1, y, out);
   }
   Tensor forward(const Tensor& x) const;  // [..., in] -> [..., out]
+};
+
+// Projections of one input whose outputs sit side by side ([q | k | v], [gate | up]),
+// each kept as stored; forward() streams all of them in one pass (cpu::linear_parts).
+struct LinearGroup {
+  static constexpr int kMaxParts = 4;
+  std::vector<Linear> parts;
+  int64_t in = 0, out = 0;
+
+  void add(Linear l);
+  bool defined() const { return !parts.empty(); }
+  void forward(const float* x, int64_t rows, float* y) const;
 };
 
 struct LayerNorm {

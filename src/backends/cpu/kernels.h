@@ -22,6 +22,25 @@ void linear(const float* x, int64_t M, int64_t K, const Tensor& W, const float* 
 // Reference implementation of linear(), used by tests.
 void linear_reference(const float* x, int64_t M, int64_t K, const Tensor& W, const float* bias, float* y);
 
+// How a projection's weight is stored; both are read in place (no transposed copy).
+enum class WeightLayout {
+  OutIn,  // [out, in]: torch nn.Linear
+  InOut,  // [in, out]: GPT-2 Conv1D
+};
+// One projection of a group that shares its input (q/k/v, gate/up).
+struct LinearPart {
+  const Tensor* weight = nullptr;  // F32, F16 or BF16
+  const float* bias = nullptr;     // [out] or null
+  WeightLayout layout = WeightLayout::OutIn;
+};
+int64_t part_out(const LinearPart& p);
+// The parts' outputs side by side: y[M, ldy], part i fills the columns after parts 0..i-1.
+// Decode sizes run every part in one parallel region with the columns split evenly
+// across threads, so separate q/k/v (or gate/up) weights cost one pass like a fused one.
+void linear_parts(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y, int64_t ldy);
+void linear_parts_reference(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y,
+                            int64_t ldy);
+
 float dot(const float* a, const float* b, int64_t n);
 
 // Row-wise normalisations over the last dimension n. `w`/`b` may be null.

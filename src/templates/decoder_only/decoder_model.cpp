@@ -25,10 +25,12 @@ struct DecoderModel::Norm {
 
 struct DecoderModel::Layer {
   std::unique_ptr<Norm> n1, n2, n_post_attn, n_pre_ff, n_post_ff;
-  Linear qkv, o;
+  LinearGroup qkv;  // outputs [q | k | v]
+  Linear o;
   LayerNorm q_norm, k_norm;
   bool qk_norm = false;
-  Linear up, down;  // up: fc (Plain) or fused [gate; up] (Gated)
+  LinearGroup up;   // fc (Plain) or [gate | up] (Gated)
+  Linear down;
 };
 
 namespace {

@@ -76,56 +76,46 @@ std::vector<std::pair<int, int64_t>> fused_order(const DecoderParams& p) {
 
 }  // namespace
 
-Linear load_fused_qkv(const DecoderParams& p, const Weights& layer) {
+namespace {
+LinearGroup group_of(Linear l) {
+  LinearGroup g;
+  g.add(std::move(l));
+  return g;
+}
+}  // namespace
+
+LinearGroup load_fused_qkv(const DecoderParams& p, const Weights& layer) {
   const int64_t H = p.hidden, Q = p.n_heads * p.head_dim, KVd = p.n_kv_heads * p.head_dim;
   const int64_t total = Q + 2 * KVd;
   if (p.qkv_layout == QKVLayout::Separate) {
     Weights wq = layer.pp(p.q), wk = layer.pp(p.k), wv = layer.pp(p.v);
-    Tensor q = wq.get_raw("weight", {Q, H}), k = wk.get_raw("weight", {KVd, H}), v = wv.get_raw("weight", {KVd, H});
-    std::vector<std::pair<int, int64_t>> rows;
-    for (int64_t i = 0; i < Q; ++i) rows.push_back({0, i});
-    for (int64_t i = 0; i < KVd; ++i) rows.push_back({1, i});
-    for (int64_t i = 0; i < KVd; ++i) rows.push_back({2, i});
-    Tensor w = gather_rows({&q, &k, &v}, rows);
-    Tensor bias;
-    bool any_bias = wq.has("bias") || wk.has("bias") || wv.has("bias");
-    if (any_bias) {
-      // A projection without a stored bias contributes zeros.
-      Tensor zq = Tensor::zeros(DType::F32, {Q}), zk = Tensor::zeros(DType::F32, {KVd}), zv = Tensor::zeros(DType::F32, {KVd});
-      Tensor bq = wq.has("bias") ? wq.get("bias", {Q}) : zq;
-      Tensor bk = wk.has("bias") ? wk.get("bias", {KVd}) : zk;
-      Tensor bv = wv.has("bias") ? wv.get("bias", {KVd}) : zv;
-      bias = gather_rows({&bq, &bk, &bv}, rows);
-    }
-    return Linear::from(w, bias);
+    // A projection without a stored bias adds nothing, exactly like a zero bias.
+    LinearGroup g;
+    g.add(Linear::load_auto_bias(wq, H, Q));
+    g.add(Linear::load_auto_bias(wk, H, KVd));
+    g.add(Linear::load_auto_bias(wv, H, KVd));
+    return g;
   }
   Weights wf = layer.pp(p.qkv);
   Linear fused = p.conv1d ? Linear::load_conv1d(wf, H, total) : Linear::load_auto_bias(wf, H, total);
-  if (p.qkv_layout == QKVLayout::Concat) return fused;
+  if (p.qkv_layout == QKVLayout::Concat) return group_of(std::move(fused));
+  fused = fused.out_in();
   auto rows = fused_order(p);
   Tensor w = gather_rows({&fused.weight}, rows);
   Tensor bias;
   if (fused.bias.defined()) bias = gather_rows({&fused.bias}, rows);
-  return Linear::from(w, bias);
+  return group_of(Linear::from(w, bias));
 }
 
-Linear load_mlp_up(const DecoderParams& p, const Weights& layer) {
+LinearGroup load_mlp_up(const DecoderParams& p, const Weights& layer) {
   const int64_t H = p.hidden, I = p.intermediate;
   if (p.mlp == MlpKind::Plain)
-    return p.conv1d ? Linear::load_conv1d(layer.pp(p.fc), H, I) : Linear::load_auto_bias(layer.pp(p.fc), H, I);
-  if (!p.gate_up.empty()) return Linear::load_auto_bias(layer.pp(p.gate_up), H, 2 * I);
-  Weights wg = layer.pp(p.gate), wu = layer.pp(p.up);
-  Tensor g = wg.get_raw("weight", {I, H}), u = wu.get_raw("weight", {I, H});
-  std::vector<std::pair<int, int64_t>> rows;
-  for (int64_t i = 0; i < I; ++i) rows.push_back({0, i});
-  for (int64_t i = 0; i < I; ++i) rows.push_back({1, i});
-  Tensor w = gather_rows({&g, &u}, rows);
-  Tensor bias;
-  if (wg.has("bias") || wu.has("bias")) {
-    Tensor bg = wg.get("bias", {I}), bu = wu.get("bias", {I});
-    bias = gather_rows({&bg, &bu}, rows);
-  }
-  return Linear::from(w, bias);
+    return group_of(p.conv1d ? Linear::load_conv1d(layer.pp(p.fc), H, I) : Linear::load_auto_bias(layer.pp(p.fc), H, I));
+  if (!p.gate_up.empty()) return group_of(Linear::load_auto_bias(layer.pp(p.gate_up), H, 2 * I));
+  LinearGroup g;
+  g.add(Linear::load_auto_bias(layer.pp(p.gate), H, I));
+  g.add(Linear::load_auto_bias(layer.pp(p.up), H, I));
+  return g;
 }
 
 }  // namespace ia
