@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "bench/presets_moe_ssm.h"
 #include "core/error.h"
 
 namespace ia::bench {
@@ -188,11 +189,22 @@ const std::vector<std::pair<std::string, std::function<Preset()>>>& table() {
       {"bert-base", [] { return bert("bert-base", "BERT-base-uncased (BertForMaskedLM), 110M", 768, 12, 12, 3072, 30522, 512); }},
       {"bert-large",
        [] { return bert("bert-large", "BERT-large-uncased (BertForMaskedLM), 335M", 1024, 24, 16, 4096, 30522, 512); }},
+      {"mixtral-1b",
+       [] {
+         return mixtral_preset("mixtral-1b", "Mixtral-shaped MoE, 0.93B total / 0.27B active (8 experts, top-2, 12 layers)",
+                               {1024, 2816, 12, 16, 4, 8, 2, 32000, 4096});
+       }},
+      {"mamba-130m", [] { return mamba_preset("mamba-130m", "Mamba-130m (state-spaces/mamba-130m-hf shape)", 768, 24, 50280, 16); }},
+      {"rwkv-169m", [] { return rwkv_preset("rwkv-169m", "RWKV-4 169m (RWKV/rwkv-4-169m-pile shape)", 768, 12, 50277, 1024); }},
       // Tiny shapes of the same classes, for tests (seconds to make and run).
       {"tiny-gpt2-test", [] { return gpt2("tiny-gpt2-test", "tiny GPT-2 for tests", 64, 2, 4, 256, 128); }},
       {"tiny-llama-test",
        [] { return llama("tiny-llama-test", "tiny LLaMA (GQA 4/2) for tests", {64, 160, 2, 4, 2, 256, 128, false}); }},
       {"tiny-bert-test", [] { return bert("tiny-bert-test", "tiny BERT for tests", 64, 2, 4, 128, 256, 128); }},
+      {"tiny-mixtral-test",
+       [] { return mixtral_preset("tiny-mixtral-test", "tiny Mixtral for tests", {64, 96, 2, 4, 2, 4, 2, 256, 128}); }},
+      {"tiny-mamba-test", [] { return mamba_preset("tiny-mamba-test", "tiny Mamba for tests", 64, 2, 256, 8); }},
+      {"tiny-rwkv-test", [] { return rwkv_preset("tiny-rwkv-test", "tiny RWKV for tests", 64, 2, 256, 128); }},
   };
   return t;
 }
