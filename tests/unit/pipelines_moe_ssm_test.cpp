@@ -34,7 +34,7 @@ TextRequest request(const std::string& task, const std::vector<int64_t>& ids, in
 
 // Top-k expert ids of one router-logit row (ties -> lower id, as torch.topk on distinct values).
 std::vector<int32_t> top_k(const float* row, int64_t E, int64_t k) {
-  std::vector<int32_t> idx(size_t(E));
+  std::vector<int32_t> idx(static_cast<size_t>(E));
   for (int64_t e = 0; e < E; ++e) idx[size_t(e)] = int32_t(e);
   std::stable_sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
   idx.resize(size_t(k));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "pipelines/text2text_pipeline.h"
 #include "templates/encoder_decoder/encdec_model.h"
 
