@@ -97,3 +97,39 @@ TEST(Text2TextPipeline, GreedyAndBeamSearchThroughThePipeline) {
   EXPECT_FALSE(pipe.run(req, s)["success"].get<bool>());
   fs::remove_all(dir);
 }
+
+TEST(Text2TextPipeline, SeededSamplingRepeatsAndCliBeamFlags) {
+  std::string dir = model_with_tokenizer("t5/T5ForConditionalGeneration", 128, {});
+  Text2TextPipeline pipe(dir);
+  TextRequest req;
+  req.task = "translation";
+  req.inputs = {words({28, 49, 59, 118, 69, 67, 60, 3})};
+  Text2TextSettings s = pipe.defaults();
+  s.generation.max_new_tokens = 6;
+  s.generation.sampling.do_sample = true;
+  s.generation.sampling.top_k = 0;
+  s.generation.sampling.temperature = 2.0f;
+  s.generation.sampling.seed = 11;
+  s.num_return_sequences = 2;
+  json a = pipe.run(req, s), b = pipe.run(req, s);
+  ASSERT_TRUE(a["success"].get<bool>()) << a.dump();
+  EXPECT_EQ(a["generation"][0]["sequences"].size(), 2u);
+  EXPECT_EQ(a["generation"][0]["sequences"][0]["token_ids"], b["generation"][0]["sequences"][0]["token_ids"]);
+  EXPECT_TRUE(a.contains("translation"));
+
+  // The CLI routes encoder-decoders to this pipeline and passes the beam flags.
+  std::string cmd = std::string(IA_CLI_PATH) + " run " + dir + " --input '" + req.inputs[0] +
+                    "' --max-new-tokens 8 --num-beams 4 --num-return-sequences 2 --early-stopping false --json 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  pclose(p);
+  json r = json::parse(out);
+  ASSERT_TRUE(r["success"].get<bool>()) << out;
+  json ref = json::parse(std::ifstream(fs::path(IA_FIXTURES_DIR) / "beam_search" / "t5-beams4-return2.json"));
+  std::vector<int64_t> want = ref["sequences"][1];
+  want.erase(want.begin());
+  EXPECT_EQ(r["generation"][0]["sequences"][1]["token_ids"].get<std::vector<int64_t>>(), want);
+  fs::remove_all(dir);
+}
