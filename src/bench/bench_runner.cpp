@@ -11,6 +11,7 @@
 #include "bench/bench_vision.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
+#include "bench/moe_active_weights.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "templates/model.h"
@@ -157,10 +158,12 @@ WeightStats weight_stats(const Checkpoint& ck) {
 json bench_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
   if (target.family == Family::Vision) return bench_vision_model(model, target, opts);  // images/s
   if (target.family == Family::Speech) return bench_speech_model(model, target, opts);  // real-time factor
-  const bool decoder = target.family == Family::DecoderOnly;
+  // Mixture-of-experts and state-space models decode token by token like decoders.
+  const bool decoder = target.family == Family::DecoderOnly || target.family == Family::MixtureOfExperts ||
+                       target.family == Family::StateSpace;
   const bool encoder = target.family == Family::EncoderOnly;
   IA_CHECK(decoder || encoder, "bench: ", target.model_type, " is in the ", family_name(target.family),
-           " family; bench measures encoder-only and decoder-only models");
+           " family; bench measures encoder-only, decoder-only, mixture-of-experts and state-space models");
   IA_CHECK(target.vocab_size > 0, "bench: ", target.model_dir, ": config.json has no usable vocab_size");
   IA_CHECK(opts.prompt_tokens >= 1, "bench: --prompt-tokens must be >= 1");
   IA_CHECK(opts.repeat >= 1, "bench: --repeat must be >= 1");
@@ -180,6 +183,7 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
   r["family"] = family_name(target.family);
   r["weights_dtype"] = target.weights.dtype;
   r["parameters"] = target.weights.parameters;
+  if (target.active_parameters > 0) r["active_parameters"] = target.active_parameters;
   r["weight_bytes"] = target.weights.bytes;
   r["threads"] = threads;
   r["kernel_isa"] = cpu::cpu_info().kernel_isa;
@@ -268,7 +272,13 @@ json run_bench(const std::string& model_dir, const BenchOptions& opts) {
   HFConfig text = ctx.config.has("text_config") ? ctx.config.sub("text_config") : ctx.config;
   t.vocab_size = text.get_int_any({"vocab_size", "n_vocab", "padded_vocab_size"}, 0);
   t.max_positions = text.get_int_any({"n_positions", "max_position_embeddings", "n_ctx", "seq_length"}, 0);
-  t.weights = weight_stats(*Checkpoint::open_dir(model_dir));
+  auto ck = Checkpoint::open_dir(model_dir);
+  t.weights = weight_stats(*ck);
+  const MoeActiveWeights moe = moe_active_weights(*ck, text, t.weights.parameters);
+  if (moe.is_moe) {  // a decode step reads only the selected experts
+    t.weights.bytes_per_token -= moe.expert_bytes - moe.expert_bytes * moe.top_k / moe.experts;
+    t.active_parameters = moe.active_parameters;
+  }
   return bench_model(*model, t, opts);
 }
 

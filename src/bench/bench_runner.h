@@ -43,6 +43,7 @@ struct BenchTarget {
   int64_t vocab_size = 0;      // random ids are drawn below this
   int64_t max_positions = 0;   // 0: unknown (no length check)
   WeightStats weights;
+  int64_t active_parameters = 0;  // mixture-of-experts: parameters one token uses (0: all)
   double load_s = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "bench/presets_moe_ssm.h"
 #include "core/error.h"
 
 namespace ia::bench {
@@ -192,12 +193,23 @@ const std::vector<std::pair<std::string, std::function<Preset()>>>& table() {
        [] { return vit_preset("vit-base-16", "ViT-B/16 224px (ViTForImageClassification), 86M", 768, 12, 12, 3072, 224, 16, 1000); }},
       {"whisper-tiny", [] { return whisper_preset("whisper-tiny", "Whisper tiny.en shapes, 39M", 384, 4, 6, 1536, 80, 51864, 1500, 448); }},
       {"whisper-base", [] { return whisper_preset("whisper-base", "Whisper base.en shapes, 74M", 512, 6, 8, 2048, 80, 51864, 1500, 448); }},
+      {"mixtral-1b",
+       [] {
+         return mixtral_preset("mixtral-1b", "Mixtral-shaped MoE, 0.93B total / 0.27B active (8 experts, top-2, 12 layers)",
+                               {1024, 2816, 12, 16, 4, 8, 2, 32000, 4096});
+       }},
+      {"mamba-130m", [] { return mamba_preset("mamba-130m", "Mamba-130m (state-spaces/mamba-130m-hf shape)", 768, 24, 50280, 16); }},
+      {"rwkv-169m", [] { return rwkv_preset("rwkv-169m", "RWKV-4 169m (RWKV/rwkv-4-169m-pile shape)", 768, 12, 50277, 1024); }},
       // Tiny shapes of the same classes, for tests (seconds to make and run).
       {"tiny-gpt2-test", [] { return gpt2("tiny-gpt2-test", "tiny GPT-2 for tests", 64, 2, 4, 256, 128); }},
       {"tiny-llama-test",
        [] { return llama("tiny-llama-test", "tiny LLaMA (GQA 4/2) for tests", {64, 160, 2, 4, 2, 256, 128, false}); }},
       {"tiny-bert-test", [] { return bert("tiny-bert-test", "tiny BERT for tests", 64, 2, 4, 128, 256, 128); }},
       {"tiny-vit-test", [] { return vit_preset("tiny-vit-test", "tiny ViT for tests", 64, 2, 4, 128, 32, 8, 10); }},
+      {"tiny-mixtral-test",
+       [] { return mixtral_preset("tiny-mixtral-test", "tiny Mixtral for tests", {64, 96, 2, 4, 2, 4, 2, 256, 128}); }},
+      {"tiny-mamba-test", [] { return mamba_preset("tiny-mamba-test", "tiny Mamba for tests", 64, 2, 256, 8); }},
+      {"tiny-rwkv-test", [] { return rwkv_preset("tiny-rwkv-test", "tiny RWKV for tests", 64, 2, 256, 128); }},
   };
   return t;
 }

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -8,7 +9,11 @@
 #include "core/error.h"
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/moe_pipeline.h"
+#include "pipelines/state_space_pipeline.h"
+#include "pipelines/text2text_pipeline.h"
 #include "pipelines/text_pipeline.h"
+#include "templates/family.h"
 
 namespace ia::cli {
 
@@ -25,7 +30,19 @@ struct RunArgs {
   std::vector<std::string> stop;
   std::vector<std::string> language;  // Whisper
   std::string speech_task;            // Whisper: transcribe / translate
+  int64_t chunk_size = 0, experts_per_token = 0;  // state-space / moe pipelines
+  std::string save_state, load_state;
+  int64_t num_beams = 0, num_return_sequences = 0;  // text2text (0: generation_config)
+  double length_penalty = NAN;
+  std::string early_stopping;
 };
+
+// The family of the model in `dir` (decides the pipeline template), or Other.
+Family family_of(const std::string& dir) {
+  ModelContext ctx = ModelContext::open(dir);
+  const FamilyTemplate* t = find_template(ctx.model_type);
+  return t ? t->family : Family::Other;
+}
 
 // --input-file: plain text (one input), or JSON: a string, a list of strings, or {"inputs": ...}.
 std::vector<std::string> read_inputs(const RunArgs& a) {
@@ -125,6 +142,14 @@ Action add_run(CLI::App& app) {
   cmd->add_flag("--no-rle", a->image.no_rle, "mask-generation: leave RLE masks out of the JSON");
   cmd->add_option("--language", a->language, "Whisper: language (code, name or token; one, or one per input)");
   cmd->add_option("--speech-task", a->speech_task, "Whisper: transcribe or translate");
+  cmd->add_option("--chunk-size", a->chunk_size, "state-space: prefill the prompt in chunks of N tokens");
+  cmd->add_option("--save-state", a->save_state, "state-space: write the recurrent state after generation to FILE");
+  cmd->add_option("--load-state", a->load_state, "state-space: continue from a state FILE (input = continuation)");
+  cmd->add_option("--experts-per-token", a->experts_per_token, "moe: route each token to N experts (override)");
+  cmd->add_option("--num-beams", a->num_beams, "text2text: beam search with N beams");
+  cmd->add_option("--length-penalty", a->length_penalty, "text2text beam search: length penalty exponent");
+  cmd->add_option("--early-stopping", a->early_stopping, "text2text beam search: true, false or never");
+  cmd->add_option("--num-return-sequences", a->num_return_sequences, "text2text: sequences to return");
   return [a]() {
     if (AudioPipeline::handles(a->model_dir)) {
       if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
@@ -139,12 +164,28 @@ Action add_run(CLI::App& app) {
       result = *r;
     } else try {
       if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
-      TextPipeline pipe(a->model_dir);
+      const Family fam = family_of(a->model_dir);
+      const bool ssm_flags = a->chunk_size != 0 || !a->save_state.empty() || !a->load_state.empty();
+      IA_CHECK(!ssm_flags || fam == Family::StateSpace,
+               "--chunk-size / --save-state / --load-state need a state-space model (mamba, mamba2, rwkv)");
+      IA_CHECK(a->experts_per_token == 0 || fam == Family::MixtureOfExperts,
+               "--experts-per-token needs a mixture-of-experts model");
+      std::unique_ptr<MoePipeline> moe;
+      std::unique_ptr<StateSpacePipeline> ssm;
+      std::unique_ptr<TextPipeline> text;
+      std::unique_ptr<Text2TextPipeline> t2t;
+      if (fam == Family::MixtureOfExperts) moe = std::make_unique<MoePipeline>(a->model_dir);
+      else if (fam == Family::StateSpace) ssm = std::make_unique<StateSpacePipeline>(a->model_dir);
+      else if (fam == Family::EncoderDecoder && a->task != "feature-extraction") t2t = std::make_unique<Text2TextPipeline>(a->model_dir);
+      else text = std::make_unique<TextPipeline>(a->model_dir);
       TextRequest req;
       req.task = a->task;
       req.inputs = read_inputs(*a);
       req.top_k = a->label_top_k;
-      req.generation = pipe.generation_defaults();
+      Text2TextSettings t2s;
+      if (t2t) t2s = t2t->defaults();
+      req.generation = moe ? moe->generation_defaults() : ssm ? ssm->generation_defaults()
+                       : t2t ? t2s.generation : text->generation_defaults();
       auto& g = req.generation;
       if (a->max_new_tokens >= 0) g.max_new_tokens = a->max_new_tokens;
       if (a->do_sample) g.sampling.do_sample = true;
@@ -162,7 +203,21 @@ Action add_run(CLI::App& app) {
           streamed = true;
         };
       }
-      result = pipe.run(req);
+      if (t2t) {
+        t2s.generation = req.generation;
+        if (a->num_beams > 0) t2s.num_beams = a->num_beams;
+        if (!std::isnan(a->length_penalty)) t2s.length_penalty = a->length_penalty;
+        IA_CHECK(a->early_stopping.empty() || a->early_stopping == "true" || a->early_stopping == "false" ||
+                     a->early_stopping == "never",
+                 "--early-stopping must be true, false or never");
+        if (!a->early_stopping.empty())
+          t2s.early_stopping = early_stopping_from(a->early_stopping == "never" ? nlohmann::json("never")
+                                                                                : nlohmann::json(a->early_stopping == "true"));
+        if (a->num_return_sequences > 0) t2s.num_return_sequences = a->num_return_sequences;
+        result = t2t->run(req, t2s);
+      } else if (moe) result = moe->run(req, MoeOptions{a->experts_per_token});
+      else if (ssm) result = ssm->run(req, StateSpaceOptions{a->chunk_size, a->save_state, a->load_state});
+      else result = text->run(req);
     } catch (const std::exception& e) {
       result = error_result(e.what());
     }

@@ -21,6 +21,23 @@ void KVCache::reset(int64_t n_layers, int64_t batch, int64_t capacity, int64_t k
   mask_.assign(size_t(batch * capacity), 0);
 }
 
+void KVCache::reorder_rows(const int64_t* src) {
+  for (int64_t b = 0; b < batch_; ++b)
+    IA_CHECK(src[b] >= 0 && src[b] < batch_, "KV cache: reorder source row ", src[b], " out of range (batch ", batch_, ")");
+  auto permute = [&](std::vector<float>& buf, int64_t dim) {
+    const size_t row = size_t(capacity_ * dim), used = size_t(len_ * dim);
+    if (scratch_.size() < buf.size()) scratch_.resize(buf.size());
+    for (int64_t b = 0; b < batch_; ++b)
+      std::memcpy(scratch_.data() + size_t(b) * row, buf.data() + size_t(src[b]) * row, used * 4);
+    for (int64_t b = 0; b < batch_; ++b) std::memcpy(buf.data() + size_t(b) * row, scratch_.data() + size_t(b) * row, used * 4);
+  };
+  for (auto& k : k_) permute(k, k_dim_);
+  for (auto& v : v_) permute(v, v_dim_);
+  mask_scratch_ = mask_;
+  for (int64_t b = 0; b < batch_; ++b)
+    std::memcpy(mask_.data() + b * capacity_, mask_scratch_.data() + src[b] * capacity_, size_t(capacity_) * 8);
+}
+
 void KVCache::write(int64_t layer, int64_t t, const float* k, int64_t k_stride, const float* v, int64_t v_stride) {
   IA_CHECK(len_ + t <= capacity_, "KV cache: ", len_, " + ", t, " positions exceed the capacity ", capacity_);
   float* kd = k_[size_t(layer)].data();

@@ -28,6 +28,8 @@ class KVCache {
   void append_mask(int64_t t, const int64_t* mask);
   // Commits `t` positions after every layer has written them.
   void advance(int64_t t);
+  // Beam search: row b takes the cached keys, values and mask of row src[b] (every layer).
+  void reorder_rows(const int64_t* src);
 
   const float* keys(int64_t layer) const { return k_[size_t(layer)].data(); }
   const float* values(int64_t layer) const { return v_[size_t(layer)].data(); }
@@ -40,6 +42,8 @@ class KVCache {
   int64_t batch_ = 0, capacity_ = 0, len_ = 0, k_dim_ = 0, v_dim_ = 0;
   std::vector<std::vector<float>> k_, v_;
   std::vector<int64_t> mask_;  // [batch, capacity]
+  std::vector<float> scratch_;  // reorder_rows copy, grown once
+  std::vector<int64_t> mask_scratch_;
 };
 
 }  // namespace ia

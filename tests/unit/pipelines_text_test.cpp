@@ -8,15 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "pipelines/text_pipeline.h"
-#include "text_model_util.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-using test::model_with_tokenizer;
-using test::word;
-using test::words;
+#include "pipelines_test_util.h"
 
 TEST(TextPipeline, GreedyGenerationMatchesTransformersTokens) {
   std::string dir = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});

@@ -143,6 +143,13 @@ nlohmann::json EncDecModel::ffn_describe(bool decoder) const {
   return r;
 }
 
+EncDecFeedForward* EncDecModel::feed_forward(bool decoder, int64_t layer) const {
+  const Stack* st = decoder ? dec_.get() : enc_.get();
+  IA_CHECK(st && layer >= 0 && layer < int64_t(st->layers.size()), p_.model_type, ": no ",
+           decoder ? "decoder" : "encoder", " layer ", layer);
+  return st->layers[size_t(layer)].ffn.get();
+}
+
 namespace {
 
 template <typename T>
@@ -257,7 +264,7 @@ void EncDecModel::run_encoder(const int64_t* ids, int64_t B, int64_t S) {
       L.self.o.forward(att_.data(), N, out);
     });
     sublayer(p_.pre_norm, L.ffn_norm, x, h_.data(), tmp_.data(), N, D,
-             [&](const float* in, float* out) { L.ffn->forward(in, N, out); });
+             [&](const float* in, float* out) { L.ffn->forward_batch(in, B, S, out); });
   }
   grow(enc_out_, size_t(N * D));
   if (st.has_final_norm) st.final_norm.forward(x, N, enc_out_.data());
@@ -355,7 +362,7 @@ void EncDecModel::run_decoder(const int64_t* tokens, int64_t T, const int64_t* d
       L.cross.o.forward(att_.data(), N, out);
     });
     sublayer(p_.pre_norm, L.ffn_norm, x, h_.data(), tmp_.data(), N, D,
-             [&](const float* in, float* out) { L.ffn->forward(in, N, out); });
+             [&](const float* in, float* out) { L.ffn->forward_batch(in, B, T, out); });
   }
   self_cache_.advance(T);
   grow(dec_out_, size_t(N * D));

@@ -38,6 +38,9 @@ class EncDecFeedForward {
  public:
   virtual ~EncDecFeedForward() = default;
   virtual void forward(const float* x, int64_t rows, float* y) = 0;
+  // x holds `batch` rows of `seq` tokens each (batch-major). FFNs whose result
+  // depends on that layout (switch_transformers' per-row expert capacity) override it.
+  virtual void forward_batch(const float* x, int64_t batch, int64_t seq, float* y) { forward(x, batch * seq, y); }
   virtual nlohmann::json describe() const = 0;
 };
 
@@ -76,6 +79,8 @@ class EncDecModel : public Model, public StepDecoder {
   const float* decode_step(const int64_t* tokens) override { return decode(tokens, 1); }
 
   const EncDecParams& params() const { return p_; }
+  // The feed-forward part of encoder/decoder block `layer` (what the factory built).
+  EncDecFeedForward* feed_forward(bool decoder, int64_t layer) const;
   const GenerateConfig& generate_config() const { return gen_; }
 
   const float* encode(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t src_len);
@@ -87,6 +92,9 @@ class EncDecModel : public Model, public StepDecoder {
   // Decoder hidden states of the last decode() (after the final norm) [B*T, d_model].
   const float* decoder_hidden() const { return dec_out_.data(); }
   int64_t decoded_length() const { return self_cache_.length(); }
+  // Beam search: decoder row b continues from row src[b] (self-attention cache;
+  // every row attends to the same encoder output, so the cross cache stays).
+  void reorder_decoder_rows(const int64_t* src) { self_cache_.reorder_rows(src); }
 
   struct Norm;      // RMSNorm or LayerNorm (encdec_model.cpp)
   struct Attention; // q/k/v/o projections

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "templates/family.h"
 #include "templates/moe/moe_rows.h"
+#include "templates/moe/switch_model.h"
 
 namespace ia {
 
@@ -77,8 +78,15 @@ nlohmann::json MoeModel::describe() const {
 }
 
 FamilyTemplate moe_template() {
-  return {Family::MixtureOfExperts, moe_model_types(),
-          [](const ModelContext& ctx) -> std::unique_ptr<Model> { return std::make_unique<MoeModel>(ctx); }};
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> t = moe_model_types();
+    t.push_back("switch_transformers");  // encoder-decoder MoE (switch_model.h)
+    return t;
+  }();
+  return {Family::MixtureOfExperts, types, [](const ModelContext& ctx) -> std::unique_ptr<Model> {
+            if (ctx.model_type == "switch_transformers") return std::make_unique<SwitchModel>(ctx);
+            return std::make_unique<MoeModel>(ctx);
+          }};
 }
 
 }  // namespace ia

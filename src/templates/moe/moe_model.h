@@ -32,8 +32,11 @@ class MoeModel : public DecoderModel {
   MoeFfn* moe_block(int64_t layer) const;
   std::vector<int64_t> moe_layers() const;  // model layer indices with a MoE block
 
- private:
+  // Clears the recorded routing (forward()/generate() do it; pipelines driving
+  // prefill/decode_step themselves call it per request).
   void start_recording();
+
+ private:
   MoeRecorder recorder_;
 };
 
