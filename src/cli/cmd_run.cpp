@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "pipelines/pipeline_result.h"
 #include "pipelines/text_pipeline.h"
+#include "pipelines/vision_dispatch.h"
 
 namespace ia::cli {
 
@@ -19,7 +20,28 @@ struct RunArgs {
   int64_t seed = 0;
   bool do_sample = false, greedy = false;
   std::vector<std::string> stop;
+  std::string candidate_labels, hypothesis_template = "a photo of {}.", prompt;  // image tasks
 };
+
+// Vision, vision-text and multimodal models: --input / --input-file are images.
+nlohmann::json run_image_task(const RunArgs& a) {
+  VisionRequest req;
+  req.task = a.task;
+  if (!a.input.empty()) req.images.push_back(a.input);
+  if (!a.input_file.empty()) req.images.push_back(a.input_file);
+  for (size_t at = 0; !a.candidate_labels.empty() && at <= a.candidate_labels.size();) {
+    size_t comma = a.candidate_labels.find(',', at);
+    if (comma == std::string::npos) comma = a.candidate_labels.size();
+    std::string label = a.candidate_labels.substr(at, comma - at);
+    if (!label.empty()) req.candidate_labels.push_back(label);
+    at = comma + 1;
+  }
+  req.hypothesis_template = a.hypothesis_template;
+  req.prompt = a.prompt;
+  req.top_k = a.label_top_k;
+  req.max_new_tokens = a.max_new_tokens;
+  return run_image_family_pipeline(a.model_dir, req);
+}
 
 // --input-file: plain text (one input), or JSON: a string, a list of strings, or {"inputs": ...}.
 std::vector<std::string> read_inputs(const RunArgs& a) {
@@ -74,10 +96,20 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "Random seed for sampling");
   cmd->add_option("--stop", a->stop, "Stop string (repeatable)");
   cmd->add_option("--labels", a->label_top_k, "fill-mask / classification: how many results");
+  cmd->add_option("--candidate-labels", a->candidate_labels, "zero-shot / similarity: comma-separated labels or texts");
+  cmd->add_option("--hypothesis-template", a->hypothesis_template, "zero-shot: label template (default 'a photo of {}.')");
+  cmd->add_option("--prompt", a->prompt, "image-text-to-text: the question about the image");
   return [a]() {
     nlohmann::json result;
     bool streamed = false;
     try {
+      if (is_image_family_dir(a->model_dir)) {
+        result = run_image_task(*a);
+        nlohmann::json shown = result;
+        if (!a->json) shown.erase("hardware");
+        std::cout << shown.dump(2) << std::endl;
+        return result["success"].get<bool>() ? 0 : 1;
+      }
       TextPipeline pipe(a->model_dir);
       TextRequest req;
       req.task = a->task;

@@ -26,7 +26,7 @@ LlavaMerged llava_merge_image_features(const LlavaMergeInput& in) {
   const int64_t L = max_special * (P - 1) + S;
 
   // new_token_positions = cumsum(is_image * (P - 1) + 1) - 1 (+ left-padding offset).
-  std::vector<int64_t> ntp(size_t(B * S)), nb_image_pad(size_t(B));
+  std::vector<int64_t> ntp(static_cast<size_t>(B * S)), nb_image_pad(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
     int64_t c = 0;
     for (int64_t s = 0; s < S; ++s) {
