@@ -14,6 +14,7 @@
 #include "pipelines/text2text_pipeline.h"
 #include "pipelines/text_pipeline.h"
 #include "templates/family.h"
+#include "pipelines/vision_dispatch.h"
 
 namespace ia::cli {
 
@@ -35,6 +36,7 @@ struct RunArgs {
   int64_t num_beams = 0, num_return_sequences = 0;  // text2text (0: generation_config)
   double length_penalty = NAN;
   std::string early_stopping;
+  std::string candidate_labels, hypothesis_template = "a photo of {}.";  // image tasks
 };
 
 // The family of the model in `dir` (decides the pipeline template), or Other.
@@ -42,6 +44,26 @@ Family family_of(const std::string& dir) {
   ModelContext ctx = ModelContext::open(dir);
   const FamilyTemplate* t = find_template(ctx.model_type);
   return t ? t->family : Family::Other;
+}
+
+// Vision, vision-text and multimodal models: --input / --input-file are images.
+nlohmann::json run_vision_family(const RunArgs& a) {
+  VisionRequest req;
+  req.task = a.task;
+  if (!a.input.empty()) req.images.push_back(a.input);
+  if (!a.input_file.empty()) req.images.push_back(a.input_file);
+  for (size_t at = 0; !a.candidate_labels.empty() && at <= a.candidate_labels.size();) {
+    size_t comma = a.candidate_labels.find(',', at);
+    if (comma == std::string::npos) comma = a.candidate_labels.size();
+    std::string label = a.candidate_labels.substr(at, comma - at);
+    if (!label.empty()) req.candidate_labels.push_back(label);
+    at = comma + 1;
+  }
+  req.hypothesis_template = a.hypothesis_template;
+  req.prompt = a.image.prompt;
+  req.top_k = a.label_top_k;
+  req.max_new_tokens = a.max_new_tokens;
+  return run_image_family_pipeline(a.model_dir, req);
 }
 
 // --input-file: plain text (one input), or JSON: a string, a list of strings, or {"inputs": ...}.
@@ -134,7 +156,7 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--stop", a->stop, "Stop string (repeatable)");
   cmd->add_option("--labels", a->labels, "fill-mask / classification: how many results; SAM: point labels 1,0,...");
   cmd->add_option("--image", a->image.image, "Image file (- for stdin): mask-generation, image-to-text");
-  cmd->add_option("--prompt", a->image.prompt, "image-to-text: text the caption continues");
+  cmd->add_option("--prompt", a->image.prompt, "image-to-text: text the caption continues; image-text-to-text: the question");
   cmd->add_option("--points", a->image.points, "mask-generation: points x,y[;x,y] in image pixels");
   cmd->add_option("--box", a->image.box, "mask-generation: box x0,y0,x1,y1 in image pixels");
   cmd->add_option("--out-dir", a->image.out_dir, "mask-generation: write masks as PNG files here");
@@ -150,6 +172,8 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--length-penalty", a->length_penalty, "text2text beam search: length penalty exponent");
   cmd->add_option("--early-stopping", a->early_stopping, "text2text beam search: true, false or never");
   cmd->add_option("--num-return-sequences", a->num_return_sequences, "text2text: sequences to return");
+  cmd->add_option("--candidate-labels", a->candidate_labels, "zero-shot / similarity: comma-separated labels or texts");
+  cmd->add_option("--hypothesis-template", a->hypothesis_template, "zero-shot: label template (default 'a photo of {}.')");
   return [a]() {
     if (AudioPipeline::handles(a->model_dir)) {
       if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
@@ -162,6 +186,13 @@ Action add_run(CLI::App& app) {
     if (a->image.image.empty()) a->image.image = a->input;
     if (auto r = run_image_task(a->image)) {
       result = *r;
+    } else if (is_image_family_dir(a->model_dir)) {
+      try {
+        if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
+        result = run_vision_family(*a);
+      } catch (const std::exception& e) {
+        result = error_result(e.what());
+      }
     } else try {
       if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
       const Family fam = family_of(a->model_dir);

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -51,6 +52,8 @@ void attention(const AttentionSpec& s, const AttentionArgs& a) {
         if (s.alibi_slopes) x += slope * (apos ? apos[j] : float(j));
         sc[j] = x;
       }
+      if (s.masked_rows_uniform && std::all_of(sc, sc + a.Tk, [](float v) { return v == -INFINITY; }))
+        std::fill(sc, sc + a.Tk, 0.f);
       cpu::softmax_inplace(sc, a.Tk);
       for (int64_t d = 0; d < Dv; ++d) acc[d] = 0.f;
       for (int64_t j = 0; j < a.Tk; ++j) {

@@ -15,6 +15,9 @@ struct AttentionSpec {
   int64_t sliding_window = 0;   // >0: key masked when q_pos - k_pos >= sliding_window
   float softcap = 0.f;          // >0: scores = softcap * tanh(scores / softcap)
   const float* alibi_slopes = nullptr;  // [n_heads]: score += slope * k_pos
+  // A query whose keys are all masked attends uniformly to all Tk keys, as transformers'
+  // eager attention does with additive finfo.min masks (score + min rounds to min).
+  bool masked_rows_uniform = false;
 };
 
 struct AttentionArgs {

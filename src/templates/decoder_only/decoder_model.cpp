@@ -212,6 +212,7 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
   spec.causal = true;
   spec.softcap = p_.attn_softcap;
   spec.alibi_slopes = p_.pos == PosKind::Alibi ? alibi_slopes_.data() : nullptr;
+  spec.masked_rows_uniform = masked_rows_uniform_;
   AttentionArgs a;
   a.B = B;
   a.Tq = T;

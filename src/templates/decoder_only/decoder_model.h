@@ -63,6 +63,9 @@ class DecoderModel : public Model, public StepDecoder {
   // get_input_embeddings()(ids): range-checked token rows [n, embed_dim].
   void embed_tokens(const int64_t* ids, int64_t n, float* out) const { lookup_tokens(ids, n, out); }
   KVCache& kv_cache() { return cache_; }
+  // Fully masked query rows (left padding) attend uniformly to every key, as in
+  // transformers' eager attention; LLaVA's decode rule can later attend those rows' keys.
+  void set_masked_rows_uniform(bool on) { masked_rows_uniform_ = on; }
 
  public:
   struct Norm;   // a LayerNorm / RMSNorm of the row's kind (decoder_model.cpp)
@@ -85,6 +88,7 @@ class DecoderModel : public Model, public StepDecoder {
 
   DecoderParams p_;
   const float* embeds_in_ = nullptr;  // run_inputs(): embeddings replacing the token lookup
+  bool masked_rows_uniform_ = false;
   Tensor embed_table_;  // [vocab, embed_dim] as stored
   Embedding pos_embed_;
   std::unique_ptr<Norm> embed_norm_, final_norm_;

@@ -112,6 +112,7 @@ LlavaModel::LlavaModel(const ModelContext& ctx) {
   tctx.model_type = text_model_type_;
   tctx.generation_config = ctx.generation_config;
   lm_ = std::make_unique<DecoderModel>(tctx, "language_model");
+  lm_->set_masked_rows_uniform(true);
   const int64_t text_hidden = lm_->params().hidden;
   IA_CHECK(lm_->params().embed_dim == text_hidden, c.label(), ": llava needs a language model whose token embeddings are ",
            "hidden_size wide (", text_model_type_, " embeds ", lm_->params().embed_dim, ")");

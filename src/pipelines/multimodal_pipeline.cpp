@@ -1,0 +1,60 @@
+#include "pipelines/multimodal_pipeline.h"
+
+#include "core/error.h"
+#include "pipelines/pipeline_result.h"
+#include "tokenizers/tokenizer.h"
+
+namespace ia {
+
+using json = nlohmann::json;
+
+std::string llava_prompt(const std::string& question) { return "USER: <image>\n" + question + " ASSISTANT:"; }
+
+MultimodalPipeline::MultimodalPipeline(const std::string& model_dir) : dir_(model_dir) {
+  ctx_ = ModelContext::open(model_dir);
+  model_ = load_model(model_dir);
+  proc_ = ImageProcessor::from_dir(model_dir);
+}
+
+json MultimodalPipeline::run(const VisionRequest& req) {
+  try {
+    const std::string task = choose_task(req.task, model_->tasks(), model_->model_type());
+    IA_CHECK(task == "image-text-to-text", model_->model_type(), ": task '", task,
+             "' is not served by the multimodal pipeline (use image-text-to-text)");
+    IA_CHECK(req.images.size() == 1, "image-text-to-text takes exactly one image, got ", req.images.size());
+    const std::string question = req.prompt.empty() ? "What is shown in the image?" : req.prompt;
+    const std::string prompt = llava_prompt(question);
+    Tokenizer tok = Tokenizer::from_dir(dir_);
+    Encoding enc = tok.encode(prompt, true);
+    const int64_t image_token = ctx_.config.get_int("image_token_index", 32000);
+    const int64_t S = int64_t(enc.ids.size());
+    int64_t n_image = 0;
+    std::vector<int64_t> ids(enc.ids.begin(), enc.ids.end());
+    for (int64_t id : ids) n_image += id == image_token;
+    IA_CHECK(n_image == 1, dir_, ": the tokenizer turns '<image>' into ", n_image,
+             " tokens with id image_token_index (", image_token, "); expected exactly 1");
+    TensorMap in;
+    in["input_ids"] = Tensor::from_vector_i64(ids, {1, S});
+    in["attention_mask"] = Tensor::from_vector_i64(std::vector<int64_t>(size_t(S), 1), {1, S});
+    in["pixel_values"] = load_pixel_values(proc_, req.images);
+    GenerateOptions opts;
+    opts.max_new_tokens = req.max_new_tokens >= 0 ? req.max_new_tokens
+                          : ctx_.generation_config    ? ctx_.generation_config->get_int("max_new_tokens", 20)
+                                                      : 20;
+    opts.return_step_logits = false;
+    TensorMap out = model_->generate(in, opts);
+    const Tensor& seq = out.at("sequences");
+    std::vector<uint32_t> fresh;
+    for (int64_t t = S; t < seq.dim(1); ++t) fresh.push_back(uint32_t(seq.i64()[t]));
+    json r = success_result("generated_text", tok.decode(fresh, true));
+    r["task"] = task;
+    r["prompt"] = prompt;
+    r["new_token_ids"] = std::vector<int64_t>(seq.i64() + S, seq.i64() + seq.dim(1));
+    r["decoding"] = "greedy";
+    return r;
+  } catch (const std::exception& e) {
+    return error_result(e.what());
+  }
+}
+
+}  // namespace ia

@@ -1,0 +1,277 @@
+// End-to-end image, vision-text and multimodal pipelines on the bundled tiny
+// checkpoints plus a preprocessor_config.json, a word-level tokenizer and PNG
+// images written here; the JSON is checked against the model's own outputs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "backends/cpu/kernels.h"
+#include "core/error.h"
+#include "pipelines/image_input.h"
+#include "pipelines/multimodal_pipeline.h"
+#include "pipelines/vision_dispatch.h"
+#include "pipelines/vision_text_pipeline.h"
+#include "preprocess/image_processor.h"
+
+using namespace ia;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+uint32_t crc32(const std::string& s) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char ch : s) {
+    c ^= ch;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+std::string be32(uint32_t v) {
+  return {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)};
+}
+
+// An RGB PNG with stored (uncompressed) deflate blocks: small and dependency-free.
+std::string png_rgb(int w, int h, int seed) {
+  std::string raw;
+  for (int y = 0; y < h; ++y) {
+    raw += char(0);
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) raw += char((x * 7 + y * 13 + c * 50 + seed * 31) & 0xFF);
+  }
+  std::string z = "\x78\x01";
+  for (size_t at = 0; at < raw.size() || at == 0; at += 65535) {
+    const size_t n = std::min<size_t>(65535, raw.size() - at);
+    const bool last = at + n >= raw.size();
+    z += char(last ? 1 : 0);
+    z += char(n & 0xFF);
+    z += char(n >> 8);
+    z += char(~n & 0xFF);
+    z += char((~n >> 8) & 0xFF);
+    z += raw.substr(at, n);
+    if (last) break;
+  }
+  uint32_t a = 1, b = 0;
+  for (unsigned char ch : raw) a = (a + ch) % 65521, b = (b + a) % 65521;
+  z += be32((b << 16) | a);
+  auto chunk = [](const std::string& type, const std::string& data) {
+    return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
+  };
+  std::string ihdr = be32(uint32_t(w)) + be32(uint32_t(h)) + std::string("\x08\x02\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", "");
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("ia_vision_pipe_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string write_png(const fs::path& dir, const std::string& name, int w, int h, int seed) {
+  fs::path p = dir / name;
+  std::ofstream(p, std::ios::binary) << png_rgb(w, h, seed);
+  return p.string();
+}
+
+// A copy of a bundled fixture checkpoint with an image processor config (and a tokenizer).
+fs::path model_dir(const std::string& fixture, const json& preprocessor, const json& tokenizer = nullptr) {
+  fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / fixture;
+  fs::path dst = scratch(fs::path(fixture).filename().string());
+  for (const char* f : {"config.json", "model.safetensors", "generation_config.json"})
+    if (fs::exists(src / f)) fs::copy_file(src / f, dst / f);
+  std::ofstream(dst / "preprocessor_config.json") << preprocessor.dump();
+  if (!tokenizer.is_null()) std::ofstream(dst / "tokenizer.json") << tokenizer.dump();
+  return dst;
+}
+
+json vit_processor(int size) {
+  return {{"image_processor_type", "ViTImageProcessor"}, {"do_resize", true}, {"size", {{"height", size}, {"width", size}}},
+          {"resample", 2}, {"do_rescale", true}, {"rescale_factor", 1.0 / 255}, {"do_normalize", true},
+          {"image_mean", {0.5, 0.5, 0.5}}, {"image_std", {0.5, 0.5, 0.5}}};
+}
+
+json clip_processor(int size) {
+  return {{"image_processor_type", "CLIPImageProcessor"}, {"do_resize", true}, {"size", {{"shortest_edge", size}}},
+          {"resample", 3}, {"do_center_crop", true}, {"crop_size", {{"height", size}, {"width", size}}},
+          {"do_rescale", true}, {"rescale_factor", 1.0 / 255}, {"do_normalize", true}, {"do_convert_rgb", true},
+          {"image_mean", {0.48145466, 0.4578275, 0.40821073}}, {"image_std", {0.26862954, 0.26130258, 0.27577711}}};
+}
+
+// WordLevel tokenizer: `words` map to ids; a TemplateProcessing adds bos/eos when given.
+json word_tokenizer(const std::map<std::string, int64_t>& words, const std::map<std::string, int64_t>& specials,
+                    const std::string& bos, const std::string& eos, const std::string& unk) {
+  json vocab = json::object(), added = json::array();
+  for (const auto& [w, id] : words) vocab[w] = id;
+  for (const auto& [w, id] : specials) {
+    vocab[w] = id;
+    added.push_back({{"id", id}, {"content", w}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", true}});
+  }
+  json post = nullptr;
+  if (!bos.empty()) {
+    json single = json::array({{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}});
+    json st = {{bos, {{"id", bos}, {"ids", {specials.at(bos)}}, {"tokens", {bos}}}}};
+    if (!eos.empty()) {
+      single.push_back({{"SpecialToken", {{"id", eos}, {"type_id", 0}}}});
+      st[eos] = {{"id", eos}, {"ids", {specials.at(eos)}}, {"tokens", {eos}}};
+    }
+    json pair = single;
+    pair.push_back({{"Sequence", {{"id", "B"}, {"type_id", 1}}}});
+    post = {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", st}};
+  }
+  return {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
+          {"normalizer", nullptr}, {"pre_tokenizer", {{"type", "WhitespaceSplit"}}}, {"post_processor", post},
+          {"decoder", nullptr}, {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", unk}}}};
+}
+
+}  // namespace
+
+TEST(VisionPipelines, ImageClassificationScoresAreTheSoftmaxOfTheLogits) {
+  fs::path dir = model_dir("vit/ViTForImageClassification", vit_processor(32));
+  std::string img = write_png(dir, "a.png", 40, 30, 1);
+  VisionRequest req;
+  req.images = {img};
+  req.top_k = 3;
+  json r = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["task"], "image-classification");
+  ASSERT_EQ(r["classifications"].size(), 3u);
+  // Same pixels straight through the model.
+  auto m = load_model(dir.string());
+  Tensor px = ImageProcessor::from_dir(dir.string()).preprocess(load_image_input(img));
+  Tensor logits = m->forward({{"pixel_values", px}}).at("logits");
+  std::vector<float> p(logits.f32(), logits.f32() + 5);
+  cpu::softmax_inplace(p.data(), 5);
+  const int64_t best = std::max_element(p.begin(), p.end()) - p.begin();
+  EXPECT_EQ(r["classifications"][0]["label"], "LABEL_" + std::to_string(best));
+  EXPECT_NEAR(r["classifications"][0]["score"].get<double>(), p[size_t(best)], 1e-6);
+  EXPECT_GE(r["classifications"][0]["score"].get<double>(), r["classifications"][1]["score"].get<double>());
+  EXPECT_EQ(r["device"], "cpu");
+  EXPECT_TRUE(r.contains("hardware"));
+}
+
+TEST(VisionPipelines, ImageFeatureExtractionReturnsTheClsToken) {
+  fs::path dir = model_dir("vit/ViTModel", vit_processor(32));
+  std::string img = write_png(dir, "a.png", 32, 32, 2);
+  VisionRequest req;
+  req.task = "image-feature-extraction";
+  req.images = {img, img};
+  json r = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  ASSERT_EQ(r["embeddings"].size(), 2u);
+  ASSERT_EQ(r["embeddings"][0].size(), 32u);
+  auto m = load_model(dir.string());
+  Tensor px = ImageProcessor::from_dir(dir.string()).preprocess(load_image_input(img));
+  Tensor h = m->forward({{"pixel_values", px}}).at("last_hidden_state");
+  for (int i = 0; i < 32; ++i) EXPECT_NEAR(r["embeddings"][1][i].get<double>(), h.f32()[i], 1e-6);
+  EXPECT_EQ(r["pooling"], "cls");
+}
+
+TEST(VisionPipelines, ZeroShotScoresAreTheSoftmaxOfLogitsPerImage) {
+  json tok = word_tokenizer({{"a", 10}, {"photo", 11}, {"of", 12}, {"cat.", 13}, {"dog.", 14}, {"car.", 15}},
+                            {{"<s>", 126}, {"</s>", 127}, {"<unk>", 0}, {"<pad>", 1}}, "<s>", "</s>", "<unk>");
+  fs::path dir = model_dir("clip/CLIPModel", clip_processor(32), tok);
+  std::ofstream(dir / "special_tokens_map.json") << json({{"pad_token", "<pad>"}}).dump();
+  std::string img = write_png(dir, "a.png", 48, 36, 3);
+  VisionRequest req;
+  req.task = "zero-shot-image-classification";
+  req.images = {img};
+  req.candidate_labels = {"cat", "dog", "car"};
+  json r = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  const json& s = r["similarity"];
+  EXPECT_EQ(s["texts"][0], "a photo of cat.");
+  ASSERT_EQ(s["scores"].size(), 3u);
+  // The model on the same ids: <s> a photo of X </s>.
+  auto m = load_model(dir.string());
+  std::vector<int64_t> ids;
+  for (int64_t label : {13, 14, 15}) ids.insert(ids.end(), {126, 10, 11, 12, label, 127});
+  TensorMap in{{"input_ids", Tensor::from_vector_i64(ids, {3, 6})},
+               {"pixel_values", ImageProcessor::from_dir(dir.string()).preprocess(load_image_input(img))}};
+  Tensor lpi = m->forward(in).at("logits_per_image");
+  std::vector<float> p(lpi.f32(), lpi.f32() + 3);
+  cpu::softmax_inplace(p.data(), 3);
+  double total = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(s["logits_per_image"][i].get<double>(), lpi.f32()[i], 1e-4);
+    EXPECT_NEAR(s["scores"][i].get<double>(), p[size_t(i)], 1e-5);
+    total += s["scores"][i].get<double>();
+  }
+  EXPECT_NEAR(total, 1.0, 1e-5);
+  const int64_t best = std::max_element(p.begin(), p.end()) - p.begin();
+  EXPECT_EQ(s["highest_idx"], best);
+  EXPECT_EQ(s["highest_match"], req.candidate_labels[size_t(best)]);
+
+  // image-text-similarity: texts as given, cosine = logits / logit_scale.
+  req.task = "image-text-similarity";
+  req.candidate_labels = {"a photo of cat.", "dog."};
+  json t = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(t["success"].get<bool>()) << t.dump();
+  const json& ts = t["similarity"];
+  const double scale = ts["logits_per_image"][0].get<double>() / ts["cosine_similarity"][0].get<double>();
+  auto ck = Checkpoint::open_dir(dir.string());
+  EXPECT_NEAR(scale, std::exp(double(ck->get("logit_scale").to_f32().f32()[0])), 1e-3);
+  EXPECT_NEAR(ts["logits_per_image"][0].get<double>(), lpi.f32()[0], 1e-4);
+}
+
+TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
+  std::map<std::string, int64_t> words;
+  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
+  words["USER:"] = 17;
+  words["ASSISTANT:"] = 23;
+  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
+  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  std::string img = write_png(dir, "a.png", 50, 40, 4);
+  VisionRequest req;
+  req.images = {img};
+  req.prompt = "w45 w99";
+  req.max_new_tokens = 6;
+  json r = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["task"], "image-text-to-text");
+  EXPECT_EQ(r["prompt"], "USER: <image>\nw45 w99 ASSISTANT:");
+  // Same ids through the model: <s> USER: <image> w45 w99 ASSISTANT:
+  auto m = load_model(dir.string());
+  TensorMap in{{"input_ids", Tensor::from_vector_i64({1, 17, 127, 45, 99, 23}, {1, 6})},
+               {"pixel_values", ImageProcessor::from_dir(dir.string()).preprocess(load_image_input(img))}};
+  GenerateOptions o;
+  o.max_new_tokens = 6;
+  Tensor seq = m->generate(in, o).at("sequences");
+  std::vector<int64_t> want(seq.i64() + 6, seq.i64() + seq.dim(1));
+  EXPECT_EQ(r["new_token_ids"].get<std::vector<int64_t>>(), want);
+  std::string text;
+  for (int64_t id : want)
+    if (id > 2 && id != 127) text += (text.empty() ? "" : " ") + std::string("w") + std::to_string(id);
+  // WordLevel without a decoder joins tokens with spaces; specials (<s>, </s>, <unk>, <image>) are skipped.
+  EXPECT_EQ(r["generated_text"], text);
+}
+
+TEST(VisionPipelines, BadImagesAndTasksGiveClearErrors) {
+  fs::path dir = model_dir("vit/ViTModel", vit_processor(32));
+  VisionRequest req;
+  req.images = {(dir / "missing.png").string()};
+  json r = run_image_family_pipeline(dir.string(), req);
+  EXPECT_FALSE(r["success"].get<bool>());
+  EXPECT_NE(r["error"].get<std::string>().find("no such image file"), std::string::npos) << r.dump();
+  std::ofstream(dir / "bad.png") << "not an image at all";
+  req.images = {(dir / "bad.png").string()};
+  r = run_image_family_pipeline(dir.string(), req);
+  EXPECT_FALSE(r["success"].get<bool>());
+  EXPECT_NE(r["error"].get<std::string>().find("bad.png"), std::string::npos) << r.dump();
+  req.images = {"https://example.com/cat.png"};
+  r = run_image_family_pipeline(dir.string(), req);
+  EXPECT_NE(r["error"].get<std::string>().find("not fetched"), std::string::npos) << r.dump();
+  req.images = {write_png(dir, "ok.png", 8, 8, 0)};
+  req.task = "zero-shot-image-classification";
+  r = run_image_family_pipeline(dir.string(), req);
+  EXPECT_FALSE(r["success"].get<bool>());
+  EXPECT_NE(r["error"].get<std::string>().find("not available"), std::string::npos) << r.dump();
+  EXPECT_THROW(decode_base64("abc$", "test"), Error);
+  EXPECT_EQ(decode_base64("aGk=", "test"), (std::vector<uint8_t>{'h', 'i'}));
+}
