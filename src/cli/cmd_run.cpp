@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_chat.h"
 #include "core/error.h"
 #include "pipelines/pipeline_result.h"
 #include "pipelines/text_pipeline.h"
@@ -19,7 +20,22 @@ struct RunArgs {
   int64_t seed = 0;
   bool do_sample = false, greedy = false;
   std::vector<std::string> stop;
+  bool chat = false;
+  std::string system;
 };
+
+void apply_generation_flags(const RunArgs& a, GenerationSettings& g) {
+  if (a.max_new_tokens >= 0) g.max_new_tokens = a.max_new_tokens;
+  if (a.do_sample) g.sampling.do_sample = true;
+  if (a.greedy) g.sampling.do_sample = false;
+  if (a.temperature >= 0) g.sampling.temperature = a.temperature;
+  if (a.top_k >= 0) g.sampling.top_k = a.top_k;
+  if (a.top_p >= 0) g.sampling.top_p = a.top_p;
+  if (a.min_p >= 0) g.sampling.min_p = a.min_p;
+  if (a.repetition_penalty >= 0) g.sampling.repetition_penalty = a.repetition_penalty;
+  g.sampling.seed = uint64_t(a.seed);
+  g.stop_strings = a.stop;
+}
 
 // --input-file: plain text (one input), or JSON: a string, a list of strings, or {"inputs": ...}.
 std::vector<std::string> read_inputs(const RunArgs& a) {
@@ -74,7 +90,15 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "Random seed for sampling");
   cmd->add_option("--stop", a->stop, "Stop string (repeatable)");
   cmd->add_option("--labels", a->label_top_k, "fill-mask / classification: how many results");
+  cmd->add_flag("--chat", a->chat,
+                "Chat through the tokenizer's chat template: interactive on stdin, or one reply to --input / "
+                "--input-file messages.json");
+  cmd->add_option("--system", a->system, "--chat: system message");
   return [a]() {
+    if (a->chat) {
+      ChatRunOptions c{a->model_dir, a->input, a->input_file, a->system, a->json, a->no_stream};
+      return run_chat(c, [a](GenerationSettings& g) { apply_generation_flags(*a, g); });
+    }
     nlohmann::json result;
     bool streamed = false;
     try {
@@ -84,17 +108,7 @@ Action add_run(CLI::App& app) {
       req.inputs = read_inputs(*a);
       req.top_k = a->label_top_k;
       req.generation = pipe.generation_defaults();
-      auto& g = req.generation;
-      if (a->max_new_tokens >= 0) g.max_new_tokens = a->max_new_tokens;
-      if (a->do_sample) g.sampling.do_sample = true;
-      if (a->greedy) g.sampling.do_sample = false;
-      if (a->temperature >= 0) g.sampling.temperature = a->temperature;
-      if (a->top_k >= 0) g.sampling.top_k = a->top_k;
-      if (a->top_p >= 0) g.sampling.top_p = a->top_p;
-      if (a->min_p >= 0) g.sampling.min_p = a->min_p;
-      if (a->repetition_penalty >= 0) g.sampling.repetition_penalty = a->repetition_penalty;
-      g.sampling.seed = uint64_t(a->seed);
-      g.stop_strings = a->stop;
+      apply_generation_flags(*a, req.generation);
       if (!a->json && !a->no_stream) {
         req.on_text = [&streamed](const std::string& piece) {
           std::cout << piece << std::flush;

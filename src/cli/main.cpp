@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   reg("run", ia::cli::add_run);
   reg("models", ia::cli::add_models);
   reg("detect", ia::cli::add_detect);
+  reg("bench-tokenizer", ia::cli::add_bench_tokenizer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
