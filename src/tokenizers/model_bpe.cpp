@@ -18,7 +18,9 @@ namespace {
 // Hash map keyed by std::string that can be searched with a string_view.
 struct StrHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  // Deliberately not noexcept: libstdc++ then caches each key's hash in its node, so
+  // bucket walks compare cached hashes instead of re-hashing every stored string.
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 using Vocab = std::unordered_map<std::string, uint32_t, StrHash, std::equal_to<>>;
 
