@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_image_tasks.h"
+#include "cli/run_chat.h"
 #include "core/error.h"
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
@@ -37,7 +38,22 @@ struct RunArgs {
   double length_penalty = NAN;
   std::string early_stopping;
   std::string candidate_labels, hypothesis_template = "a photo of {}.";  // image tasks
+  bool chat = false;
+  std::string system;
 };
+
+void apply_generation_flags(const RunArgs& a, GenerationSettings& g) {
+  if (a.max_new_tokens >= 0) g.max_new_tokens = a.max_new_tokens;
+  if (a.do_sample) g.sampling.do_sample = true;
+  if (a.greedy) g.sampling.do_sample = false;
+  if (a.temperature >= 0) g.sampling.temperature = a.temperature;
+  if (a.top_k >= 0) g.sampling.top_k = a.top_k;
+  if (a.top_p >= 0) g.sampling.top_p = a.top_p;
+  if (a.min_p >= 0) g.sampling.min_p = a.min_p;
+  if (a.repetition_penalty >= 0) g.sampling.repetition_penalty = a.repetition_penalty;
+  g.sampling.seed = uint64_t(a.seed);
+  g.stop_strings = a.stop;
+}
 
 // The family of the model in `dir` (decides the pipeline template), or Other.
 Family family_of(const std::string& dir) {
@@ -174,7 +190,15 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--num-return-sequences", a->num_return_sequences, "text2text: sequences to return");
   cmd->add_option("--candidate-labels", a->candidate_labels, "zero-shot / similarity: comma-separated labels or texts");
   cmd->add_option("--hypothesis-template", a->hypothesis_template, "zero-shot: label template (default 'a photo of {}.')");
+  cmd->add_flag("--chat", a->chat,
+                "Chat through the tokenizer's chat template: interactive on stdin, or one reply to --input / "
+                "--input-file messages.json");
+  cmd->add_option("--system", a->system, "--chat: system message");
   return [a]() {
+    if (a->chat) {
+      ChatRunOptions c{a->model_dir, a->input, a->input_file, a->system, a->json, a->no_stream};
+      return run_chat(c, [a](GenerationSettings& g) { apply_generation_flags(*a, g); });
+    }
     if (AudioPipeline::handles(a->model_dir)) {
       if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
       return run_audio(*a);
@@ -217,17 +241,7 @@ Action add_run(CLI::App& app) {
       if (t2t) t2s = t2t->defaults();
       req.generation = moe ? moe->generation_defaults() : ssm ? ssm->generation_defaults()
                        : t2t ? t2s.generation : text->generation_defaults();
-      auto& g = req.generation;
-      if (a->max_new_tokens >= 0) g.max_new_tokens = a->max_new_tokens;
-      if (a->do_sample) g.sampling.do_sample = true;
-      if (a->greedy) g.sampling.do_sample = false;
-      if (a->temperature >= 0) g.sampling.temperature = a->temperature;
-      if (a->top_k >= 0) g.sampling.top_k = a->top_k;
-      if (a->top_p >= 0) g.sampling.top_p = a->top_p;
-      if (a->min_p >= 0) g.sampling.min_p = a->min_p;
-      if (a->repetition_penalty >= 0) g.sampling.repetition_penalty = a->repetition_penalty;
-      g.sampling.seed = uint64_t(a->seed);
-      g.stop_strings = a->stop;
+      apply_generation_flags(*a, req.generation);
       if (!a->json && !a->no_stream) {
         req.on_text = [&streamed](const std::string& piece) {
           std::cout << piece << std::flush;

@@ -18,6 +18,7 @@ Action add_run(CLI::App& app);
 Action add_models(CLI::App& app);  // registry coverage report
 Action add_detect(CLI::App& app);  // family/type/task detection
 Action add_serve(CLI::App& app);   // HTTP server
+Action add_bench_tokenizer(CLI::App& app);  // tokenizer throughput
 
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();

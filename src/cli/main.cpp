@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   reg("models", ia::cli::add_models);
   reg("detect", ia::cli::add_detect);
   reg("serve", ia::cli::add_serve);
+  reg("bench-tokenizer", ia::cli::add_bench_tokenizer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -18,9 +18,75 @@ namespace {
 // Hash map keyed by std::string that can be searched with a string_view.
 struct StrHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  // Deliberately not noexcept: libstdc++ then caches each key's hash in its node, so
+  // bucket walks compare cached hashes instead of re-hashing every stored string.
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 using Vocab = std::unordered_map<std::string, uint32_t, StrHash, std::equal_to<>>;
+
+// Open-addressing hash map (a, b) -> (rank, merged id). Merges are looked up for
+// every adjacent pair of every word; std::unordered_map's bucket + node chasing
+// was the largest cost of encoding (two cache misses per lookup instead of one).
+class MergeMap {
+ public:
+  struct Slot {
+    uint64_t key;
+    uint32_t rank, id;
+  };
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2 + 2) cap <<= 1;
+    slots_.assign(cap, Slot{kEmpty, 0, 0});
+    mask_ = cap - 1;
+    size_ = 0;
+  }
+  // Later entries for the same pair win, as with map[key] = value.
+  void insert_or_assign(uint64_t key, uint32_t rank, uint32_t id) {
+    if (key == kEmpty) {
+      sentinel_ = Slot{key, rank, id};
+      return;
+    }
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (size_t i = mix(key) & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) {
+        slots_[i] = Slot{key, rank, id};
+        return;
+      }
+      if (slots_[i].key == kEmpty) {
+        slots_[i] = Slot{key, rank, id};
+        ++size_;
+        return;
+      }
+    }
+  }
+  const Slot* find(uint64_t key) const {
+    if (key == kEmpty) return sentinel_ ? &*sentinel_ : nullptr;
+    if (slots_.empty()) return nullptr;
+    for (size_t i = mix(key) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.key == key) return &s;
+      if (s.key == kEmpty) return nullptr;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t(0);
+  static size_t mix(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return size_t(k);
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    reserve(old.size());
+    for (const Slot& s : old)
+      if (s.key != kEmpty) insert_or_assign(s.key, s.rank, s.id);
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
+  std::optional<Slot> sentinel_;
+};
 
 struct Symbol {
   uint32_t c;
@@ -32,7 +98,7 @@ class BPE : public Model {
  public:
   Vocab vocab;
   std::unordered_map<uint32_t, std::string> vocab_r;
-  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> merges;  // (a,b) -> (rank, new id)
+  MergeMap merges;  // (a,b) -> (rank, new id)
   std::optional<std::string> unk_token, prefix, suffix;
   bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
   bool no_merges = false;  // dropout 1.0: every merge is dropped
@@ -136,8 +202,7 @@ class BPE : public Model {
     };
     std::priority_queue<M> q;
     for (size_t i = 0; i + 1 < syms.size(); ++i) {
-      auto it = merges.find(key(syms[i].c, syms[i + 1].c));
-      if (it != merges.end()) q.push({i, it->second.first, it->second.second});
+      if (auto* m = merges.find(key(syms[i].c, syms[i + 1].c))) q.push({i, m->rank, m->id});
     }
     while (!q.empty()) {
       M top = q.top();
@@ -146,20 +211,18 @@ class BPE : public Model {
       if (cur.len == 0 || cur.next == -1) continue;
       size_t next_pos = size_t(cur.next);
       Symbol right = syms[next_pos];
-      auto it = merges.find(key(cur.c, right.c));
-      if (it == merges.end() || it->second.second != top.new_id) continue;
+      auto* m = merges.find(key(cur.c, right.c));
+      if (!m || m->id != top.new_id) continue;
       cur.c = top.new_id;
       cur.len += right.len;
       cur.next = right.next;
       syms[next_pos].len = 0;
       if (right.next > -1 && size_t(right.next) < syms.size()) syms[size_t(right.next)].prev = long(top.pos);
       if (cur.prev >= 0) {
-        auto pit = merges.find(key(syms[size_t(cur.prev)].c, cur.c));
-        if (pit != merges.end()) q.push({size_t(cur.prev), pit->second.first, pit->second.second});
+        if (auto* pm = merges.find(key(syms[size_t(cur.prev)].c, cur.c))) q.push({size_t(cur.prev), pm->rank, pm->id});
       }
       if (cur.next >= 0 && size_t(cur.next) < syms.size()) {
-        auto nit = merges.find(key(cur.c, syms[size_t(cur.next)].c));
-        if (nit != merges.end()) q.push({top.pos, nit->second.first, nit->second.second});
+        if (auto* nm = merges.find(key(cur.c, syms[size_t(cur.next)].c))) q.push({top.pos, nm->rank, nm->id});
       }
     }
   }
@@ -248,7 +311,7 @@ std::unique_ptr<Model> bpe_from_json(const json& j, const JPath& p) {
     std::string merged = a + b.substr(prefix_len);
     auto ni = m->vocab.find(merged);
     if (ni == m->vocab.end()) json_fail(ep, "merged token '" + merged + "' is not in the vocabulary");
-    m->merges[BPE::key(ai->second, bi->second)] = {rank, ni->second};
+    m->merges.insert_or_assign(BPE::key(ai->second, bi->second), rank, ni->second);
     ++rank;
   }
   return m;

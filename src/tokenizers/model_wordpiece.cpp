@@ -13,7 +13,9 @@ namespace {
 
 struct StrHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  // Deliberately not noexcept: libstdc++ then caches each key's hash in its node, so
+  // bucket walks compare cached hashes instead of re-hashing every stored string.
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 class WordPiece : public Model {

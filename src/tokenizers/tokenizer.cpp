@@ -189,17 +189,39 @@ Tokenizer Tokenizer::from_dir(const std::string& dir) {
     }
     // tokenizer_config.json (read last) wins over special_tokens_map.json.
     for (auto [key, field] : {std::pair{"bos_token", &t.bos_token}, std::pair{"eos_token", &t.eos_token},
-                              std::pair{"pad_token", &t.pad_token}, std::pair{"unk_token", &t.unk_token}}) {
+                              std::pair{"pad_token", &t.pad_token}, std::pair{"unk_token", &t.unk_token},
+                              std::pair{"sep_token", &t.sep_token}, std::pair{"cls_token", &t.cls_token},
+                              std::pair{"mask_token", &t.mask_token}}) {
       std::string v = token_field(j, key);
       if (!v.empty()) *field = v;
     }
+    if (j.is_object() && j.contains("additional_special_tokens") && j["additional_special_tokens"].is_array()) {
+      t.additional_special_tokens.clear();
+      for (const auto& e : j["additional_special_tokens"]) {
+        json one = {{"x", e}};
+        std::string v = token_field(one, "x");
+        if (!v.empty()) t.additional_special_tokens.push_back(v);
+      }
+    }
     if (j.is_object() && j.contains("chat_template")) {
       const json& ct = j["chat_template"];
-      if (ct.is_string()) t.chat_template = ct.get<std::string>();
-      else if (ct.is_array())
-        for (auto& e : ct)
-          if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
-            t.chat_template = e["template"].get<std::string>();
+      t.chat_templates.clear();
+      if (ct.is_string()) {
+        t.chat_templates.emplace_back("default", ct.get<std::string>());
+      } else if (ct.is_array()) {
+        for (size_t i = 0; i < ct.size(); ++i) {
+          const json& e = ct[i];
+          if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("template") ||
+              !e["template"].is_string())
+            fail(p.string(), ": chat_template[", i, "]: expected {\"name\": string, \"template\": string}");
+          t.chat_templates.emplace_back(e["name"].get<std::string>(), e["template"].get<std::string>());
+        }
+      } else if (!ct.is_null()) {
+        fail(p.string(), ": chat_template: expected a string or a list of {name, template}");
+      }
+      t.chat_template.clear();
+      for (const auto& [name, tmpl] : t.chat_templates)
+        if (name == "default") t.chat_template = tmpl;
     }
   }
   return t;

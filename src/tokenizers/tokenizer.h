@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tokenizers/chat_types.h"
 #include "tokenizers/encoding.h"
 
 namespace ia {
@@ -50,6 +51,21 @@ class Tokenizer {
 
   // From tokenizer_config.json / special_tokens_map.json (empty if absent).
   std::string bos_token, eos_token, pad_token, unk_token, chat_template;
+  std::string sep_token, cls_token, mask_token;
+  std::vector<std::string> additional_special_tokens;
+  // Every chat template by name (a plain string template is named "default");
+  // chat_template above is the "default" one.
+  std::vector<std::pair<std::string, std::string>> chat_templates;
+
+  // Renders the chat template as transformers 4.44.2's apply_chat_template(tokenize=False)
+  // does (chat_template.cpp). Throws ia::Error when there is no template, the
+  // template is malformed or it calls raise_exception.
+  std::string apply_chat_template(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                  const ChatTemplateOptions& opt = {}) const;
+  // Same, with the conversation as JSON: a list of message objects (any fields,
+  // content may be a list of parts); key order is kept.
+  std::string apply_chat_template_json(const std::string& messages_json, bool add_generation_prompt,
+                                       const ChatTemplateOptions& opt = {}) const;
 
  private:
   struct Impl;
