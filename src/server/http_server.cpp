@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "pipelines/chat_session.h"
 #include "pipelines/pipeline_result.h"
 #include "templates/family.h"
 
@@ -98,6 +99,9 @@ struct Server::Impl {
     http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] { completions(req, res); });
     });
+    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { chat_completions(req, res); });
+    });
     http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] {
         TextRequest tr = embeddings_request(parse_body(req), opts.limits);
@@ -130,6 +134,58 @@ struct Server::Impl {
         send_error(res, 404, cat("no route for ", req.method, " ", req.path), "not_found_error");
       else if (res.body.empty())
         send_error(res, res.status, cat("HTTP ", res.status), "invalid_request_error");
+    });
+  }
+
+  // Renders the conversation with the tokenizer's chat template and generates the reply.
+  // A model without a chat template is a client error (the server cannot guess one).
+  json chat_reply(const ChatRequest& cr, const std::function<void(const std::string&)>& on_text) {
+    std::lock_guard<std::mutex> lock(model_mutex);
+    ChatSession session(pipe);
+    try {
+      session.set_messages_json(cr.messages_json, "messages");
+      (void)session.prompt();  // template errors (no template, raise_exception) before any output
+    } catch (const Error& e) {
+      throw ApiError(400, "invalid_request_error", "messages", e.what());
+    }
+    return session.reply(cr.generation, on_text);
+  }
+
+  void chat_completions(const httplib::Request& req, httplib::Response& res) {
+    bool stream = false;
+    ChatRequest cr = chat_request(parse_body(req), defaults, opts.limits, &stream);
+    const std::string id = new_id("chatcmpl");
+    const int64_t created = unix_now();
+    if (!stream) {
+      send_json(res, 200, chat_response(chat_reply(cr, nullptr), opts.model_id, id, created));
+      return;
+    }
+    res.set_chunked_content_provider("text/event-stream", [this, cr, id, created](size_t, httplib::DataSink& sink) {
+      auto event = [&](const json& j) {
+        std::string line = "data: " + j.dump() + "\n\n";
+        if (!sink.write(line.data(), line.size())) throw ClientGone{};
+      };
+      try {
+        bool first = true;
+        try {
+          json r = chat_reply(cr, [&](const std::string& piece) {
+            event(chat_chunk(piece, first, "", opts.model_id, id, created));
+            first = false;
+          });
+          const std::string reason = r["generation"][0].value("finish_reason", std::string("stop"));
+          event(chat_chunk("", first, reason == "length" ? "length" : "stop", opts.model_id, id, created));
+        } catch (const ApiError& e) {
+          event(error_body(e.what(), e.type, e.param));
+        } catch (const Error& e) {
+          event(error_body(e.what(), "server_error"));
+        }
+        static const char done[] = "data: [DONE]\n\n";
+        sink.write(done, sizeof(done) - 1);
+        sink.done();
+      } catch (const ClientGone&) {
+        return false;
+      }
+      return true;
     });
   }
 

@@ -5,6 +5,7 @@
 //   GET  /health                 status, model, family, device
 //   GET  /v1/models              OpenAI model list (the one served model)
 //   POST /v1/completions         text-generation (stream: server-sent events)
+//   POST /v1/chat/completions    chat through the tokenizer's chat template (stream too)
 //   POST /v1/embeddings          feature-extraction
 //   POST /v1/tasks/<task>        any task of the text pipeline: {"inputs", "parameters"} -> pipeline result
 #pragma once

@@ -85,6 +85,31 @@ void apply_generation_options(const json& p, GenerationSettings& g, const Server
   }
 }
 
+// Options neither endpoint can honour are rejected by name, never ignored.
+void reject_unsupported(const json& body) {
+  if (has(body, "n") && integer(body, "n", 1, 1) != 1) bad("n", "only n = 1 is supported");
+  if (has(body, "best_of") && integer(body, "best_of", 1, 1) != 1) bad("best_of", "only best_of = 1 is supported");
+  if (has(body, "logprobs") && body.at("logprobs") != false) bad("logprobs", "'logprobs' is not supported");
+  if (has(body, "echo") && body.at("echo") != false) bad("echo", "'echo' is not supported");
+  for (const char* k : {"frequency_penalty", "presence_penalty"})
+    if (has(body, k) && number(body, k, -2, 2) != 0) bad(k, cat("'", k, "' is not supported (use repetition_penalty)"));
+}
+
+bool stream_flag(const json& body) {
+  if (!has(body, "stream")) return false;
+  if (!body.at("stream").is_boolean()) bad("stream", "'stream' must be a boolean");
+  return body.at("stream").get<bool>();
+}
+
+json usage_of(const json& gen) {
+  const int64_t p = gen.at("prompt_tokens").get<int64_t>(), c = gen.at("new_tokens").get<int64_t>();
+  return {{"prompt_tokens", p}, {"completion_tokens", c}, {"total_tokens", p + c}};
+}
+
+std::string openai_reason(const json& gen) {
+  return gen.at("finish_reason").get<std::string>() == "length" ? "length" : "stop";
+}
+
 }  // namespace
 
 json error_body(const std::string& message, const std::string& type, const std::string& param) {
@@ -101,13 +126,8 @@ TextRequest completion_request(const json& body, const GenerationSettings& defau
   req.generation = defaults;
   if (!has(body, "max_tokens")) req.generation.max_new_tokens = std::min<int64_t>(16, limits.max_new_tokens);  // OpenAI's default
   apply_generation_options(body, req.generation, limits, "max_tokens");
-  if (has(body, "n") && integer(body, "n", 1, 1) != 1) bad("n", "only n = 1 is supported");
-  if (has(body, "best_of") && integer(body, "best_of", 1, 1) != 1) bad("best_of", "only best_of = 1 is supported");
-  if (has(body, "logprobs")) bad("logprobs", "'logprobs' is not supported");
-  if (has(body, "echo") && body.at("echo") != false) bad("echo", "'echo' is not supported");
-  for (const char* k : {"frequency_penalty", "presence_penalty"})
-    if (has(body, k) && number(body, k, -2, 2) != 0) bad(k, cat("'", k, "' is not supported (use repetition_penalty)"));
-  *stream = has(body, "stream") && body.at("stream").is_boolean() && body.at("stream").get<bool>();
+  reject_unsupported(body);
+  *stream = stream_flag(body);
   if (*stream && req.inputs.size() != 1) bad("prompt", "streaming takes a single prompt");
   return req;
 }
@@ -147,6 +167,61 @@ json completion_chunk(const std::string& text, const std::string& finish_reason,
           {"choices",
            {{{"text", text},
              {"index", 0},
+             {"logprobs", nullptr},
+             {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)}}}}};
+}
+
+ChatRequest chat_request(const json& body, const GenerationSettings& defaults, const ServerLimits& limits,
+                         bool* stream) {
+  require_object(body);
+  if (!body.contains("messages")) bad("messages", "'messages' is required");
+  const json& msgs = body.at("messages");
+  if (!msgs.is_array() || msgs.empty()) bad("messages", "'messages' must be a non-empty list");
+  if (msgs.size() > limits.max_inputs * 16) bad("messages", cat("'messages' has ", msgs.size(), " entries; too many"));
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const json& m = msgs[i];
+    const std::string at = cat("messages[", i, "]");
+    if (!m.is_object()) bad(at, cat("'", at, "' must be an object"));
+    if (!m.contains("role") || !m.at("role").is_string()) bad(at + ".role", cat("'", at, ".role' must be a string"));
+    if (m.contains("content") && !(m.at("content").is_string() || m.at("content").is_array() || m.at("content").is_null()))
+      bad(at + ".content", cat("'", at, ".content' must be a string, a list of parts or null"));
+  }
+  ChatRequest req;
+  req.messages_json = msgs.dump();
+  req.generation = defaults;
+  const char* max_key = has(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  apply_generation_options(body, req.generation, limits, max_key);
+  reject_unsupported(body);
+  *stream = stream_flag(body);
+  return req;
+}
+
+json chat_response(const json& result, const std::string& model_id, const std::string& id, int64_t created) {
+  const json& gen = result.at("generation").at(0);
+  return {{"id", id},
+          {"object", "chat.completion"},
+          {"created", created},
+          {"model", model_id},
+          {"choices",
+           {{{"index", 0},
+             {"message", {{"role", "assistant"}, {"content", result.at("generated_text")}}},
+             {"logprobs", nullptr},
+             {"finish_reason", openai_reason(gen)}}}},
+          {"usage", usage_of(gen)}};
+}
+
+json chat_chunk(const std::string& content, bool first, const std::string& finish_reason, const std::string& model_id,
+                const std::string& id, int64_t created) {
+  json delta = json::object();
+  if (first) delta["role"] = "assistant";
+  if (!content.empty()) delta["content"] = content;
+  return {{"id", id},
+          {"object", "chat.completion.chunk"},
+          {"created", created},
+          {"model", model_id},
+          {"choices",
+           {{{"index", 0},
+             {"delta", delta},
              {"logprobs", nullptr},
              {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)}}}}};
 }

@@ -41,6 +41,21 @@ nlohmann::json completion_response(const nlohmann::json& result, const std::stri
 nlohmann::json completion_chunk(const std::string& text, const std::string& finish_reason, const std::string& model_id,
                                 const std::string& id, int64_t created);
 
+// /v1/chat/completions body: the messages (validated, as JSON for the chat
+// template) and the generation settings. Same option rules as completions.
+struct ChatRequest {
+  std::string messages_json;
+  GenerationSettings generation;
+};
+ChatRequest chat_request(const nlohmann::json& body, const GenerationSettings& defaults, const ServerLimits& limits,
+                         bool* stream);
+// ChatSession::reply result -> OpenAI chat.completion object.
+nlohmann::json chat_response(const nlohmann::json& result, const std::string& model_id, const std::string& id,
+                             int64_t created);
+// One streamed chat.completion.chunk: the first carries the role, the last the finish reason.
+nlohmann::json chat_chunk(const std::string& content, bool first, const std::string& finish_reason,
+                          const std::string& model_id, const std::string& id, int64_t created);
+
 // /v1/embeddings body -> feature-extraction request.
 TextRequest embeddings_request(const nlohmann::json& body, const ServerLimits& limits);
 nlohmann::json embeddings_response(const nlohmann::json& result, const std::string& model_id, int64_t prompt_tokens);

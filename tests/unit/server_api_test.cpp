@@ -117,3 +117,45 @@ TEST(ServerApi, EmbeddingsAndTaskRequests) {
   EXPECT_THROW(task_request("fill-mask", {{"parameters", json::object()}}, defaults(), ServerLimits{}), ApiError);
   EXPECT_THROW(task_request("fill-mask", {{"inputs", "x"}, {"parameters", 3}}, defaults(), ServerLimits{}), ApiError);
 }
+
+TEST(ServerApi, ChatRequestValidatesMessagesAndMapsOptions) {
+  bool stream = false;
+  ChatRequest c = chat_request({{"messages", {{{"role", "user"}, {"content", "hi"}}}},
+                                {"max_completion_tokens", 7},
+                                {"temperature", 0},
+                                {"stream", true}},
+                               defaults(), ServerLimits{}, &stream);
+  EXPECT_TRUE(stream);
+  EXPECT_EQ(c.generation.max_new_tokens, 7);
+  EXPECT_FALSE(c.generation.sampling.do_sample);
+  EXPECT_EQ(json::parse(c.messages_json)[0]["content"], "hi");
+  auto param_of = [](const json& body) {
+    bool s = false;
+    try {
+      chat_request(body, defaults(), ServerLimits{}, &s);
+    } catch (const ApiError& e) {
+      return e.param;
+    }
+    return std::string("<accepted>");
+  };
+  EXPECT_EQ(param_of({{"prompt", "x"}}), "messages");
+  EXPECT_EQ(param_of({{"messages", json::array()}}), "messages");
+  EXPECT_EQ(param_of({{"messages", {{{"content", "x"}}}}}), "messages[0].role");
+  EXPECT_EQ(param_of({{"messages", {{{"role", "user"}, {"content", 3}}}}}), "messages[0].content");
+  EXPECT_EQ(param_of({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"n", 2}}), "n");
+  EXPECT_EQ(param_of({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"stream", "yes"}}), "stream");
+
+  json result = {{"generated_text", "ok"}, {"generation", {{{"prompt_tokens", 4}, {"new_tokens", 2}, {"finish_reason", "eos"}}}}};
+  json r = chat_response(result, "m", "chatcmpl-1", 5);
+  EXPECT_EQ(r["object"], "chat.completion");
+  EXPECT_EQ(r["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(r["choices"][0]["message"]["content"], "ok");
+  EXPECT_EQ(r["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(r["usage"]["total_tokens"], 6);
+  json first = chat_chunk("a", true, "", "m", "chatcmpl-1", 5);
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_EQ(first["choices"][0]["delta"]["content"], "a");
+  json last = chat_chunk("", false, "length", "m", "chatcmpl-1", 5);
+  EXPECT_TRUE(last["choices"][0]["delta"].empty());
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "length");
+}

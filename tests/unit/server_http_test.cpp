@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "server/http_server.h"
@@ -163,4 +164,63 @@ TEST(ServerHttp, TaskEndpointAndEmbeddings) {
   EXPECT_GT(ej["data"][0]["embedding"].size(), 0u);
   EXPECT_EQ(ej["usage"]["prompt_tokens"], 3);
   std::filesystem::remove_all(enc);
+}
+
+// A chat template that renders each message's content followed by a space: the
+// prompt the completion test uses, so the reply must be the same reference tokens.
+TEST(ServerHttp, ChatCompletionsUseTheChatTemplate) {
+  std::string dir = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  {
+    RunningServer s(options(dir));
+    auto c = s.client();
+    json body = {{"messages", {{{"role", "user"}, {"content", "w1"}}}}};
+    auto none = c.Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 400);  // no chat template in this tokenizer
+    EXPECT_NE(json::parse(none->body)["error"]["message"].get<std::string>().find("chat template"), std::string::npos)
+        << none->body;
+  }
+  std::ofstream(std::filesystem::path(dir) / "tokenizer_config.json")
+      << json{{"chat_template", "{% for m in messages %}{{ m['content'] }}{% if not loop.last %} {% endif %}{% endfor %}"}}
+             .dump();
+  RunningServer s(options(dir));
+  auto c = s.client();
+  json body = {{"messages", {{{"role", "system"}, {"content", test::words({28, 49, 59})}},
+                             {{"role", "user"}, {"content", test::words({118, 69, 67, 60})}}}},
+               {"max_tokens", 8},
+               {"temperature", 0}};
+  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["choices"][0]["message"]["content"], test::words(kExpected));
+  EXPECT_EQ(j["usage"]["prompt_tokens"], 7);
+
+  body["stream"] = true;
+  auto sr = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(sr);
+  ASSERT_EQ(sr->status, 200);
+  std::string text;
+  bool saw_role = false, done = false;
+  size_t pos = 0;
+  while ((pos = sr->body.find("data: ", pos)) != std::string::npos) {
+    size_t end = sr->body.find("\n\n", pos);
+    ASSERT_NE(end, std::string::npos);
+    std::string payload = sr->body.substr(pos + 6, end - pos - 6);
+    pos = end + 2;
+    if (payload == "[DONE]") {
+      done = true;
+      break;
+    }
+    json ev = json::parse(payload);
+    ASSERT_EQ(ev["object"], "chat.completion.chunk") << payload;
+    const json& d = ev["choices"][0]["delta"];
+    if (d.contains("role")) saw_role = true;
+    if (d.contains("content")) text += d["content"].get<std::string>();
+  }
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(saw_role);
+  EXPECT_EQ(text, test::words(kExpected));
+  std::filesystem::remove_all(dir);
 }
