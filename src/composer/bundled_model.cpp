@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "formats/hf_config.h"
 #include "pipelines/text_generation.h"
 #include "templates/model.h"
 
@@ -54,8 +55,9 @@ std::vector<std::string> bundled_fixture_dirs(const std::string& models_root, co
   if (!fs::is_directory(base)) return r;
   for (const auto& e : fs::directory_iterator(base)) {
     if (!e.is_directory() || !fs::exists(e.path() / "reference.json") || !fs::exists(e.path() / "config.json")) continue;
-    json cfg = read_json(e.path() / "config.json");
-    if (cfg.value("model_type", "") == model_type) r.push_back(e.path().string());
+    // HFConfig: config.json may hold Python-style Infinity / NaN.
+    HFConfig cfg = HFConfig::load((e.path() / "config.json").string());
+    if (cfg.get_string("model_type", "") == model_type) r.push_back(e.path().string());
   }
   std::sort(r.begin(), r.end());
   return r;
