@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "bench/bandwidth.h"
+#include "bench/bench_vision.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
 #include "core/error.h"
@@ -153,6 +154,7 @@ WeightStats weight_stats(const Checkpoint& ck) {
 }
 
 json bench_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
+  if (target.family == Family::Vision) return bench_vision_model(model, target, opts);  // images/s
   const bool decoder = target.family == Family::DecoderOnly;
   const bool encoder = target.family == Family::EncoderOnly;
   IA_CHECK(decoder || encoder, "bench: ", target.model_type, " is in the ", family_name(target.family),
@@ -285,6 +287,9 @@ std::string format_report(const json& r) {
       os << "roofline:   " << num("roofline_tokens_per_s") << " tokens/s = " << num("bandwidth_gb_per_s")
          << " GB/s / " << num("weight_bytes_per_token") << " weight bytes per step; achieved "
          << round_to(100.0 * r["roofline_fraction"].get<double>(), 1) << "%\n";
+  } else if (r.contains("images_per_s")) {
+    os << "forward:    " << num("images_per_s") << " images/s (" << num("batch") << " images in " << num("forward_s")
+       << " s; cpu share " << num("cpu_utilisation") << ")\n";
   } else {
     os << "forward:    " << num("sequences_per_s") << " sequences/s (" << num("batch") << " x " << num("seq_len")
        << " tokens in " << num("forward_s") << " s; " << num("tokens_per_s") << " tokens/s)\n";

@@ -188,11 +188,14 @@ const std::vector<std::pair<std::string, std::function<Preset()>>>& table() {
       {"bert-base", [] { return bert("bert-base", "BERT-base-uncased (BertForMaskedLM), 110M", 768, 12, 12, 3072, 30522, 512); }},
       {"bert-large",
        [] { return bert("bert-large", "BERT-large-uncased (BertForMaskedLM), 335M", 1024, 24, 16, 4096, 30522, 512); }},
+      {"vit-base-16",
+       [] { return vit_preset("vit-base-16", "ViT-B/16 224px (ViTForImageClassification), 86M", 768, 12, 12, 3072, 224, 16, 1000); }},
       // Tiny shapes of the same classes, for tests (seconds to make and run).
       {"tiny-gpt2-test", [] { return gpt2("tiny-gpt2-test", "tiny GPT-2 for tests", 64, 2, 4, 256, 128); }},
       {"tiny-llama-test",
        [] { return llama("tiny-llama-test", "tiny LLaMA (GQA 4/2) for tests", {64, 160, 2, 4, 2, 256, 128, false}); }},
       {"tiny-bert-test", [] { return bert("tiny-bert-test", "tiny BERT for tests", 64, 2, 4, 128, 256, 128); }},
+      {"tiny-vit-test", [] { return vit_preset("tiny-vit-test", "tiny ViT for tests", 64, 2, 4, 128, 32, 8, 10); }},
   };
   return t;
 }

@@ -29,6 +29,10 @@ struct Preset {
   float init_std = 0.02f;  // std of Init::Normal tensors (config.initializer_range)
 };
 
+// ViTForImageClassification of the given shape (bench/presets_vision.cpp).
+Preset vit_preset(const std::string& name, const std::string& desc, int64_t hidden, int64_t layers, int64_t heads,
+                  int64_t intermediate, int64_t image, int64_t patch, int64_t labels);
+
 // All preset names, in display order.
 std::vector<std::string> preset_names();
 // The preset called `name`; fails listing the known names otherwise.

@@ -55,6 +55,7 @@ Tensor get_weight_norm(const Weights& w, const std::string& name, int dim) {
   Tensor g = w.get(name + ".weight_g");
   Tensor v = w.get(name + ".weight_v");
   IA_CHECK(dim >= 0 && dim < v.rank(), w.full(name), ": weight_norm dim ", dim, " out of range");
+  IA_CHECK(v.numel() > 0, w.full(name), ".weight_v is empty (shape ", shape_str(v.shape()), ")");
   Tensor out = Tensor::f32(v.shape());
   const int64_t outer = [&] { int64_t o = 1; for (int i = 0; i < dim; ++i) o *= v.dim(i); return o; }();
   const int64_t d = v.dim(dim);

@@ -12,6 +12,12 @@ FamilyTemplate decoder_only_template();  // templates/decoder_only/
 FamilyTemplate encoder_decoder_template();  // templates/encoder_decoder/
 FamilyTemplate moe_template();              // templates/moe/
 FamilyTemplate state_space_template();      // templates/state_space/
+FamilyTemplate speech_template();           // templates/speech/
+FamilyTemplate vision_template();           // templates/vision/
+FamilyTemplate vision_text_template();      // templates/vision_text/
+FamilyTemplate multimodal_template();       // templates/multimodal/
+FamilyTemplate sam_template();              // templates/sam/
+FamilyTemplate blip_template();             // templates/blip/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -53,8 +59,20 @@ bool family_from_name(const std::string& s, Family* out) {
 }
 
 const std::vector<FamilyTemplate>& family_templates() {
-  static const std::vector<FamilyTemplate> t = {encoder_only_template(), decoder_only_template(),
-                                                encoder_decoder_template(), moe_template(), state_space_template()};
+  // One line per family template.
+  static const std::vector<FamilyTemplate> t = {
+      encoder_only_template(),
+      decoder_only_template(),
+      encoder_decoder_template(),
+      moe_template(),
+      state_space_template(),
+      speech_template(),
+      vision_template(),
+      vision_text_template(),
+      multimodal_template(),
+      sam_template(),
+      blip_template(),
+  };
   return t;
 }
 

@@ -25,6 +25,9 @@ struct GenerateOptions {
   std::vector<int64_t> eos_token_ids;  // from generation_config.json / config.json when empty
   bool return_step_logits = true;   // raw logits that chose each new token
   std::optional<int64_t> pad_token_id;
+  // Whisper-style generate(language=..., task=...): one language for every row or one per row.
+  std::vector<std::string> language;
+  std::string task;
 };
 
 // Everything a template needs to build a model: the directory, parsed configs, weights.

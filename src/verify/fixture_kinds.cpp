@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "tokenizers/tokenizer_fixture.h"
+#include "verify/preprocess_fixture.h"
 #include "verify/verify.h"
 
 namespace ia {
@@ -21,6 +22,7 @@ const std::vector<FixtureKind>& fixture_kinds() {
          return fs::exists(fs::path(d) / "tokenizer.json") && fs::exists(fs::path(d) / "reference_rs.jsonl");
        },
        verify_tokenizer_fixture},
+      {"preprocess", is_preprocess_fixture, verify_preprocess_fixture},
   };
   return kinds;
 }

@@ -129,8 +129,62 @@ Comparison compare_output(const std::string& name, const json& spec, const Tenso
   return c;
 }
 
+// Keyword arguments of the reference call text ("f(x, language='en', task=...)"):
+// name -> the Python literal as written. Splits on top-level commas only.
+std::map<std::string, std::string> call_kwargs(const std::string& call) {
+  std::map<std::string, std::string> r;
+  const size_t open = call.find('('), close = call.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close <= open) return r;
+  auto trim = [](std::string s) {
+    const size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  int depth = 0;
+  char quote = 0;
+  std::string part;
+  auto flush = [&] {
+    const size_t eq = part.find('=');
+    if (eq != std::string::npos) r[trim(part.substr(0, eq))] = trim(part.substr(eq + 1));
+    part.clear();
+  };
+  for (size_t i = open + 1; i < close; ++i) {
+    const char ch = call[i];
+    if (quote) quote = ch == quote ? 0 : quote;
+    else if (ch == '\'' || ch == '"') quote = ch;
+    else if (ch == '(' || ch == '[') ++depth;
+    else if (ch == ')' || ch == ']') --depth;
+    else if (ch == ',' && depth == 0) {
+      flush();
+      continue;
+    }
+    part += ch;
+  }
+  flush();
+  return r;
+}
+
+// The quoted strings of a Python literal: 'en' -> {en}; ['en', 'fr'] -> {en, fr}; None -> {}.
+std::vector<std::string> python_strings(const std::string& lit) {
+  std::vector<std::string> r;
+  for (size_t i = 0; i < lit.size(); ++i)
+    if (lit[i] == '\'' || lit[i] == '"') {
+      const size_t e = lit.find(lit[i], i + 1);
+      if (e == std::string::npos) break;
+      r.push_back(lit.substr(i + 1, e - i - 1));
+      i = e;
+    }
+  return r;
+}
+
 GenerateOptions generate_options(const json& kase) {
   GenerateOptions o;
+  // Whisper-style generate(language=..., task=...) arguments of the reference call.
+  const auto kw = call_kwargs(kase.value("call", std::string()));
+  if (auto it = kw.find("language"); it != kw.end()) o.language = python_strings(it->second);
+  if (auto it = kw.find("task"); it != kw.end()) {
+    auto t = python_strings(it->second);
+    if (!t.empty()) o.task = t[0];
+  }
   if (kase.contains("generation")) {
     const json& g = kase["generation"];
     o.max_new_tokens = g.value("max_new_tokens", int64_t(20));

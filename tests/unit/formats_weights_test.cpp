@@ -63,5 +63,22 @@ TEST_F(FormatsWeights, ResolveBaseListsWhatItTried) {
                 "'embeddings.word_embeddings.weight'"});
 }
 
+TEST(FormatsWeightNorm, ComputesGTimesVOverNormAndRejectsEmpty) {
+  test::ScratchDir dir;
+  // v [2, 1, 2] normalised over all dims but 2: column j has norm sqrt(v[0,0,j]^2 + v[1,0,j]^2).
+  write_safetensors(dir.file("model.safetensors"),
+                    {{"conv.weight_g", Tensor::from_vector({2.f, 10.f}, {1, 1, 2})},
+                     {"conv.weight_v", Tensor::from_vector({3.f, 1.f, 4.f, 0.f}, {2, 1, 2})},
+                     {"empty.weight_g", Tensor::f32({1, 1, 0})},
+                     {"empty.weight_v", Tensor::f32({2, 1, 0})}});
+  Weights root(Checkpoint::open_dir(dir.str()));
+  Tensor w = get_weight_norm(root, "conv", 2);
+  EXPECT_FLOAT_EQ(w.f32()[0], 2.f * 3.f / 5.f);
+  EXPECT_FLOAT_EQ(w.f32()[2], 2.f * 4.f / 5.f);
+  EXPECT_FLOAT_EQ(w.f32()[1], 10.f);
+  EXPECT_FLOAT_EQ(w.f32()[3], 0.f);
+  expect_error([&] { get_weight_norm(root, "empty", 2); }, {"empty.weight_v is empty"});
+}
+
 }  // namespace
 }  // namespace ia

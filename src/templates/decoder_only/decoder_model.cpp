@@ -61,9 +61,12 @@ void grow(std::vector<T>& v, size_t n) {
 
 DecoderModel::~DecoderModel() = default;
 
-DecoderModel::DecoderModel(const ModelContext& ctx) : p_(decoder_params_from_config(ctx)) {
+DecoderModel::DecoderModel(const ModelContext& ctx) : DecoderModel(ctx, "") {}
+
+DecoderModel::DecoderModel(const ModelContext& ctx, const std::string& weight_prefix)
+    : p_(decoder_params_from_config(ctx)) {
   IA_CHECK(ctx.checkpoint != nullptr, ctx.dir, ": no checkpoint opened");
-  Weights root(ctx.checkpoint);
+  Weights root(ctx.checkpoint, weight_prefix);
   Weights base = find_base(root, p_.base_candidates, p_.embed + ".weight");
   const int64_t H = p_.hidden, D = p_.head_dim;
   qkv_dim_ = (p_.n_heads + 2 * p_.n_kv_heads) * D;
@@ -173,12 +176,10 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
   float* x = x_.data();
 
   // Embeddings.
-  if (p_.embed_dim != H) {
-    lookup_tokens(ids, N, h_.data());
-    project_in_.forward(h_.data(), N, x);
-  } else {
-    lookup_tokens(ids, N, x);
-  }
+  float* emb = p_.embed_dim != H ? h_.data() : x;
+  if (embeds_in_) std::memcpy(emb, embeds_in_, size_t(N * p_.embed_dim) * 4);
+  else lookup_tokens(ids, N, emb);
+  if (p_.embed_dim != H) project_in_.forward(h_.data(), N, x);
   if (p_.embed_scale != 1.f) cpu::scale_inplace(x, p_.embed_scale, N * H);
   if (p_.pos == PosKind::Learned) {
     grow(pos_buf_, size_t(N));
@@ -364,6 +365,20 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
   if (final_norm_) final_norm_->forward(x, N, h);
   if (project_out_.defined()) project_out_.forward(fin, N, out_.data());
   else std::memcpy(out_.data(), fin, size_t(N * H) * 4);
+}
+
+const float* DecoderModel::run_inputs(const float* embeds, const int64_t* ids, const int64_t* positions,
+                                     const int64_t* mask, int64_t T) {
+  IA_CHECK(embeds || ids, p_.model_type, ": run_inputs needs embeddings or token ids");
+  embeds_in_ = embeds;
+  try {
+    run(ids, positions, mask, T);
+  } catch (...) {
+    embeds_in_ = nullptr;
+    throw;
+  }
+  embeds_in_ = nullptr;
+  return out_.data();
 }
 
 void DecoderModel::lookup_tokens(const int64_t* ids, int64_t n, float* out) const {

@@ -27,6 +27,8 @@ class MoeFfn;
 class DecoderModel : public Model, public StepDecoder {
  public:
   explicit DecoderModel(const ModelContext& ctx);
+  // A language model stored below `weight_prefix` of a larger checkpoint (LLaVA's "language_model").
+  DecoderModel(const ModelContext& ctx, const std::string& weight_prefix);
   ~DecoderModel() override;
 
   const std::string& model_type() const override { return p_.model_type; }
@@ -51,6 +53,17 @@ class DecoderModel : public Model, public StepDecoder {
   const float* decode_step(const int64_t* tokens) override;
   int64_t cache_length() const { return cache_.length(); }
 
+  // For front ends that build the input embeddings themselves (LLaVA): runs T new positions
+  // per row from `embeds` [B, T, embed_dim] (null: the token `ids` [B, T]) with explicit
+  // positions and key mask [B, T], appending to the cache sized by reset_cache(). Returns
+  // the final hidden states [B*T, embed_dim] (valid until the next call).
+  const float* run_inputs(const float* embeds, const int64_t* ids, const int64_t* positions, const int64_t* mask,
+                          int64_t T);
+  void logits(const float* hidden, int64_t rows, float* out) { logits_of(hidden, rows, out); }
+  // get_input_embeddings()(ids): range-checked token rows [n, embed_dim].
+  void embed_tokens(const int64_t* ids, int64_t n, float* out) const { lookup_tokens(ids, n, out); }
+  KVCache& kv_cache() { return cache_; }
+
  public:
   struct Norm;   // a LayerNorm / RMSNorm of the row's kind (decoder_model.cpp)
   struct Layer;  // one block's weights
@@ -71,6 +84,7 @@ class DecoderModel : public Model, public StepDecoder {
   void positions_for_generate(const int64_t* mask, int64_t B, int64_t P, int64_t* pos) const;
 
   DecoderParams p_;
+  const float* embeds_in_ = nullptr;  // run_inputs(): embeddings replacing the token lookup
   Tensor embed_table_;  // [vocab, embed_dim] as stored
   Embedding pos_embed_;
   std::unique_ptr<Norm> embed_norm_, final_norm_;

@@ -34,7 +34,7 @@ struct EncDecModel::Attention {
   static Attention load(const EncDecParams& p, const Weights& w, int64_t inner) {
     Attention a;
     a.q = Linear::load(w.pp(p.q), p.d_model, inner, p.attn_bias);
-    a.k = Linear::load(w.pp(p.k), p.d_model, inner, p.attn_bias);
+    a.k = Linear::load(w.pp(p.k), p.d_model, inner, p.attn_bias && p.attn_k_bias);
     a.v = Linear::load(w.pp(p.v), p.d_model, inner, p.attn_bias);
     a.o = Linear::load(w.pp(p.o), inner, p.d_model, p.attn_bias);
     return a;
@@ -122,7 +122,7 @@ void EncDecModel::load(const ModelContext& ctx, const FeedForwardFactory& ffn) {
     if (p.final_norm) st->final_norm = Norm::load(p, sw.pp(p.final_norm_name));
     return st;
   };
-  enc_ = load_stack(p.enc_name, p.enc, false);
+  if (!p.external_encoder) enc_ = load_stack(p.enc_name, p.enc, false);
   if (p.head == EncDecHead::EncoderOnly) return;
   dec_ = load_stack(p.dec_name, p.dec, true);
   if (p.head != EncDecHead::ConditionalGeneration) return;
@@ -154,6 +154,7 @@ void grow(std::vector<T>& v, size_t n) {
 
 const float* EncDecModel::encode(const int64_t* ids, const int64_t* mask, int64_t B, int64_t S) {
   IA_CHECK(B > 0 && S > 0, p_.model_type, ": the encoder needs at least one token per row");
+  IA_CHECK(enc_, p_.model_type, ": the encoder is external (set_encoder_output), not token-based");
   B_ = B;
   S_ = S;
   enc_mask_.resize(size_t(B * S));

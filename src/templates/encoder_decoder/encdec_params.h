@@ -36,6 +36,8 @@ struct EncDecParams {
   bool final_norm = true;        // norm after the last layer of each stack (T5 final_layer_norm)
   bool embed_norm = false;       // BART layernorm_embedding
   bool attn_bias = false;        // q/k/v/o biases
+  bool attn_k_bias = true;       // with attn_bias: k too (Whisper's k_proj has none)
+  bool external_encoder = false; // no encoder stack: states come from set_encoder_output (Whisper)
   bool ffn_bias = false;
   bool scale_queries = false;    // scores * head_dim**-0.5 (T5 folds the scale into its init: none)
   bool gated_ffn = false;        // act(wi_0 x) * wi_1 x

@@ -1,0 +1,203 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+#include "core/error.h"
+#include "pipelines/pipeline_result.h"
+#include "templates/family.h"
+
+namespace ia::server {
+
+using json = nlohmann::json;
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message, const std::string& type,
+                const std::string& param = "") {
+  send_json(res, status, error_body(message, type, param));
+}
+
+json parse_body(const httplib::Request& req) {
+  try {
+    return json::parse(req.body);
+  } catch (const json::exception& e) {
+    throw ApiError(400, "invalid_request_error", "", cat("malformed JSON body: ", e.what()));
+  }
+}
+
+// Thrown from the streaming callback when the client has gone away.
+struct ClientGone {};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions opts;
+  TextPipeline pipe;
+  GenerationSettings defaults;
+  std::mutex model_mutex;  // the model's caches are per model: one request at a time
+  std::atomic<uint64_t> next_id{1};
+  httplib::Server http;
+
+  explicit Impl(ServerOptions o) : opts(std::move(o)), pipe(opts.model_dir) {
+    defaults = pipe.generation_defaults();
+    if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).filename().string();
+    if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).parent_path().filename().string();
+    http.set_payload_max_length(opts.max_body_bytes);
+    routes();
+  }
+
+  std::string new_id(const char* prefix) { return cat(prefix, "-", next_id++); }
+
+  // Runs `fn` turning request errors into OpenAI error bodies.
+  template <class Fn>
+  void guarded(httplib::Response& res, Fn&& fn) {
+    try {
+      fn();
+    } catch (const ApiError& e) {
+      send_error(res, e.status, e.what(), e.type, e.param);
+    } catch (const std::exception& e) {
+      send_error(res, 500, e.what(), "server_error");
+    }
+  }
+
+  // A pipeline result is a client error when the pipeline rejected the request.
+  void check_result(const json& r) {
+    if (!r.value("success", false))
+      throw ApiError(400, "invalid_request_error", "", r.value("error", std::string("request failed")));
+  }
+
+  void routes() {
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200,
+                {{"status", "ok"},
+                 {"model", opts.model_id},
+                 {"model_type", pipe.model().model_type()},
+                 {"family", family_name(pipe.model().family())},
+                 {"tasks", pipe.model().tasks()},
+                 {"device", "cpu"}});
+    });
+    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200,
+                {{"object", "list"},
+                 {"data", {{{"id", opts.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "ipfs-accelerate"}}}}});
+    });
+    http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { completions(req, res); });
+    });
+    http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] {
+        TextRequest tr = embeddings_request(parse_body(req), opts.limits);
+        json r;
+        int64_t tokens = 0;
+        {
+          std::lock_guard<std::mutex> lock(model_mutex);
+          r = pipe.run(tr);
+        }
+        check_result(r);
+        for (const auto& t : tr.inputs) tokens += int64_t(pipe.tokenizer().encode(t, true).ids.size());
+        send_json(res, 200, embeddings_response(r, opts.model_id, tokens));
+      });
+    });
+    http.Post(R"(/v1/tasks/([A-Za-z0-9_\-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] {
+        TextRequest tr = task_request(req.matches[1].str(), parse_body(req), defaults, opts.limits);
+        json r;
+        {
+          std::lock_guard<std::mutex> lock(model_mutex);
+          r = pipe.run(tr);
+        }
+        send_json(res, r.value("success", false) ? 200 : 400, r);
+      });
+    });
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (res.status == 413)
+        send_error(res, 413, "request body too large", "invalid_request_error");
+      else if (res.status == 404)
+        send_error(res, 404, cat("no route for ", req.method, " ", req.path), "not_found_error");
+      else if (res.body.empty())
+        send_error(res, res.status, cat("HTTP ", res.status), "invalid_request_error");
+    });
+  }
+
+  void completions(const httplib::Request& req, httplib::Response& res) {
+    bool stream = false;
+    TextRequest tr = completion_request(parse_body(req), defaults, opts.limits, &stream);
+    const std::string id = new_id("cmpl");
+    const int64_t created = unix_now();
+    if (!stream) {
+      json r;
+      {
+        std::lock_guard<std::mutex> lock(model_mutex);
+        r = pipe.run(tr);
+      }
+      check_result(r);
+      send_json(res, 200, completion_response(r, opts.model_id, id, created));
+      return;
+    }
+    // Server-sent events: one chunk per piece of text as it is produced, then the
+    // finish reason and [DONE], as OpenAI streams completions.
+    res.set_chunked_content_provider("text/event-stream", [this, tr, id, created](size_t, httplib::DataSink& sink) mutable {
+      auto event = [&](const json& j) {
+        std::string line = "data: " + j.dump() + "\n\n";
+        if (!sink.write(line.data(), line.size())) throw ClientGone{};
+      };
+      try {
+        tr.on_text = [&](const std::string& piece) { event(completion_chunk(piece, "", opts.model_id, id, created)); };
+        json r;
+        {
+          std::lock_guard<std::mutex> lock(model_mutex);
+          r = pipe.run(tr);
+        }
+        if (!r.value("success", false)) {
+          event(error_body(r.value("error", std::string("request failed")), "invalid_request_error"));
+        } else {
+          std::string reason = r["generation"][0].value("finish_reason", std::string("stop"));
+          event(completion_chunk("", reason == "length" ? "length" : "stop", opts.model_id, id, created));
+        }
+        static const char done[] = "data: [DONE]\n\n";
+        sink.write(done, sizeof(done) - 1);
+        sink.done();
+      } catch (const ClientGone&) {
+        return false;  // client disconnected: generation stops at the next piece
+      }
+      return true;
+    });
+  }
+};
+
+Server::Server(ServerOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {}
+Server::~Server() { stop(); }
+
+int Server::bind() {
+  const auto& o = impl_->opts;
+  if (o.port == 0) {
+    port_ = impl_->http.bind_to_any_port(o.host);
+    IA_CHECK(port_ > 0, "serve: cannot bind ", o.host, " to any port");
+  } else {
+    IA_CHECK(impl_->http.bind_to_port(o.host, o.port), "serve: cannot bind ", o.host, ":", o.port,
+             " (address in use or not permitted)");
+    port_ = o.port;
+  }
+  return port_;
+}
+
+void Server::listen() { impl_->http.listen_after_bind(); }
+void Server::stop() {
+  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+}  // namespace ia::server
