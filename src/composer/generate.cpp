@@ -150,6 +150,11 @@ GeneratedProgram generate_one(const GenerateRequest& req, const fs::path& out) {
       return prog;
     }
   }
+  const std::string pipeline = pipeline_name_for(model_type);
+  if (!pipeline_implemented(pipeline)) {
+    prog.not_generated = cat("the '", pipeline, "' pipeline template serving ", model_type, " has no implementation in this build");
+    return prog;
+  }
   const fs::path prog_dir = out / prog.program;
   BundledModel bundled;
   if (!r.fixture.empty()) {

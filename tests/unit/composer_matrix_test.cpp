@@ -147,3 +147,35 @@ TEST(Coverage, EveryTransformersModelTypeWithEarnedStatus) {
   EXPECT_NE(md.find("✅ verified"), std::string::npos);
   fs::remove_all(root);
 }
+
+TEST(Matrix, BundledFixturesEarnEveryCellTheyClaim) {
+  json m = build_matrix(gather_all_evidence(models_root()));
+  ASSERT_FALSE(m["rows"].empty());
+  for (const auto& r : m["rows"]) {
+    const std::string own = r["pipeline"].get<std::string>();
+    for (auto it = r["by_pipeline"].begin(); it != r["by_pipeline"].end(); ++it) {
+      const json& c = it.value();
+      EXPECT_FALSE(c["reason"].get<std::string>().empty()) << r["model_type"] << " " << it.key();
+      if (it.key() != own) {
+        EXPECT_FALSE(c["ok"].get<bool>());
+        continue;
+      }
+      if (!c["ok"].get<bool>()) continue;
+      // A ✅ lists the tasks that ran and what their output was checked against.
+      ASSERT_FALSE(c["tasks"].empty()) << r["model_type"];
+      for (const auto& t : c["tasks"]) EXPECT_FALSE(t["checked_against"].get<std::string>().empty());
+      EXPECT_EQ(r["verify"]["fail"], 0) << r["model_type"];
+      EXPECT_GT(r["verify"]["pass"].get<int>(), 0) << r["model_type"];
+      EXPECT_TRUE(r["by_hardware"]["cpu"]["ok"].get<bool>()) << r["model_type"];
+    }
+  }
+  // Every error is a family without a working pipeline, and vice versa.
+  size_t broken = 0;
+  for (const auto& f : m["families"]) {
+    broken += f["status"] == "no working pipeline";
+    if (f["family"] == "decoder-only" || f["family"] == "encoder-only" || f["family"] == "mixture-of-experts" ||
+        f["family"] == "state-space")
+      EXPECT_EQ(f["status"], "working") << f.dump();
+  }
+  EXPECT_EQ(m["errors"].size(), broken);
+}
