@@ -39,9 +39,10 @@ json build_coverage(const std::string& models_root) {
       for (const auto& t : ev.tasks)
         if (t.ok) tasks.push_back(t.task);
       row["tasks_source"] = "executed through the pipeline on the bundled model";
-      if (tasks.empty() && ev.fixtures.empty()) {
+      if (tasks.empty()) {
         tasks.push_back(info.default_task);
-        row["tasks_source"] = "registry default (no bundled model to execute)";
+        row["tasks_source"] = ev.fixtures.empty() ? "registry default (no bundled model to execute)"
+                                                  : "registry default (no task ran through a pipeline)";
       }
     } else {
       tasks.push_back(info.default_task);
@@ -127,6 +128,8 @@ std::string coverage_markdown(const json& c) {
       tasks += x.get<std::string>();
     }
     std::string status = r["status"].get<std::string>();
+    if (status != "unsupported" && r["tasks_source"].get<std::string>().rfind("registry default", 0) == 0)
+      tasks += " (default task; not run through a pipeline)";
     os << "| `" << r["model_type"].get<std::string>() << "` | " << md_escape(r["name"].get<std::string>()) << " | "
        << r["family"].get<std::string>() << " | " << (status == "verified" ? "✅ verified" : status) << " | " << tasks << " |\n";
   }

@@ -109,7 +109,9 @@ json build_matrix(const std::vector<TypeEvidence>& evidence) {
       for (const auto* e : mine) {
         std::string problem = execution_problem(*e);
         if (problem.empty()) ++working;
-        else if (why.empty()) why = cat(e->model_type, ": ", problem);
+        // Prefer the reason of a type that has a bundled model (what actually stops the family).
+        else if (why.empty() || (why.find(": not executed") != std::string::npos && !e->fixtures.empty()))
+          why = cat(e->model_type, ": ", problem);
       }
       fam["working_types"] = working;
       fam["status"] = working > 0 ? "working" : "no working pipeline";
