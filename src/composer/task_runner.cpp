@@ -9,12 +9,12 @@
 namespace ia {
 
 namespace {
-// Pipeline templates whose tasks are served by TextPipeline today: text in, text or
-// labels out, over any model with text heads. New pipeline implementations (image,
-// audio, ...) get their own branch in TaskRunner.
-bool served_by_text_pipeline(const std::string& name) {
-  return name == "text" || name == "moe" || name == "state-space";
-}
+// Pipeline templates the task runner dispatches: "text" through TextPipeline, with the
+// request `ipfs-accelerate run` builds. Other pipeline implementations (moe, state-space,
+// text2text, image, audio, ...) live in cmd_run's dispatch and still need a branch here
+// (and the same defaults) before generated programs and the matrix can use them;
+// until then the types they serve are reported as not dispatched, never run differently.
+bool served_by_text_pipeline(const std::string& name) { return name == "text"; }
 }  // namespace
 
 std::string pipeline_name_for(const std::string& model_type) {
@@ -31,7 +31,7 @@ TaskRunner::TaskRunner(const std::string& model_dir) {
   pipeline_ = pipeline_name_for(ctx.model_type);
   if (!pipeline_implemented(pipeline_))
     throw Unsupported(cat(model_dir, ": the '", pipeline_.empty() ? "?" : pipeline_, "' pipeline template serving ",
-                          ctx.model_type, " has no implementation in this build"));
+                          ctx.model_type, " is not dispatched by the composer's task runner in this build"));
   text_ = std::make_unique<TextPipeline>(model_dir);
 }
 
