@@ -17,6 +17,9 @@ Action add_compose(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_models(CLI::App& app);  // registry coverage report
 Action add_detect(CLI::App& app);  // family/type/task detection
+Action add_generate(CLI::App& app);  // specialised programs (composer/generate.h)
+Action add_matrix(CLI::App& app);    // compatibility matrix earned by execution
+Action add_coverage(CLI::App& app);  // coverage of all 264 model types, verified by execution
 Action add_serve(CLI::App& app);   // HTTP server
 Action add_bench_tokenizer(CLI::App& app);  // tokenizer throughput
 

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   reg("run", ia::cli::add_run);
   reg("models", ia::cli::add_models);
   reg("detect", ia::cli::add_detect);
+  reg("generate", ia::cli::add_generate);
+  reg("matrix", ia::cli::add_matrix);
+  reg("coverage", ia::cli::add_coverage);
   reg("serve", ia::cli::add_serve);
   reg("bench-tokenizer", ia::cli::add_bench_tokenizer);
   try {
