@@ -14,6 +14,11 @@ ModelContext ModelContext::open(const std::string& dir) {
   fs::path cfg = fs::path(dir) / "config.json";
   IA_CHECK(fs::exists(cfg), dir, ": no config.json (is this a Hugging Face model directory?)");
   c.config = HFConfig::load(cfg.string());
+  // diffusers components (UNet, VAE, ...) name their class instead of a model_type:
+  // a format this build does not run yet, not a malformed transformers config.
+  if (!c.config.has("model_type") && c.config.has("_class_name") && c.config.raw()["_class_name"].is_string())
+    throw Unsupported(cat(c.config.label(), ": diffusers component '", c.config.raw()["_class_name"].get<std::string>(),
+                          "' is not supported by this build (diffusion models are not implemented yet)"));
   c.model_type = c.config.get_string("model_type");
   auto archs = c.config.raw().value("architectures", nlohmann::json::array());
   if (archs.is_array() && !archs.empty() && archs[0].is_string()) c.architecture = archs[0].get<std::string>();

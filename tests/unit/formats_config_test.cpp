@@ -158,6 +158,20 @@ TEST(FormatsConfig, UnknownModelTypeIsUnsupported) {
   for (const auto& t : supported_model_types()) EXPECT_NE(msg.find(t), std::string::npos) << t << " not listed in: " << msg;
 }
 
+TEST(FormatsConfig, DiffusersComponentIsUnsupportedNotMalformed) {
+  test::ScratchDir d;
+  d.write("config.json", R"({"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.30.3"})");
+  std::string msg;
+  try {
+    load_model(d.str());
+    ADD_FAILURE() << "load_model accepted a diffusers component";
+  } catch (const Unsupported& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("UNet2DConditionModel"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
+}
+
 TEST(FormatsConfig, BrokenModelDirectories) {
   test::ScratchDir d;
   expect_error([&] { load_model(d.str()); }, {d.str(), "no config.json"});
