@@ -8,7 +8,16 @@ namespace ia {
 
 using json = nlohmann::json;
 
-std::string llava_prompt(const std::string& question) { return "USER: <image>\n" + question + " ASSISTANT:"; }
+// The conversation LlavaProcessor users build: one user turn holding the image and the question,
+// rendered by the tokenizer's chat template when it has one (then tokenized with special tokens,
+// as processor(text=prompt) does), else the llava-1.5 prompt format.
+std::string llava_prompt(const Tokenizer& tok, const std::string& question) {
+  if (tok.chat_template.empty() && tok.chat_templates.empty()) return "USER: <image>\n" + question + " ASSISTANT:";
+  json messages = json::array();
+  messages.push_back({{"role", "user"},
+                      {"content", json::array({json{{"type", "image"}}, json{{"type", "text"}, {"text", question}}})}});
+  return tok.apply_chat_template_json(messages.dump(), /*add_generation_prompt=*/true);
+}
 
 MultimodalPipeline::MultimodalPipeline(const std::string& model_dir) : dir_(model_dir) {
   ctx_ = ModelContext::open(model_dir);
@@ -23,8 +32,8 @@ json MultimodalPipeline::run(const VisionRequest& req) {
              "' is not served by the multimodal pipeline (use image-text-to-text)");
     IA_CHECK(req.images.size() == 1, "image-text-to-text takes exactly one image, got ", req.images.size());
     const std::string question = req.prompt.empty() ? "What is shown in the image?" : req.prompt;
-    const std::string prompt = llava_prompt(question);
     Tokenizer tok = Tokenizer::from_dir(dir_);
+    const std::string prompt = llava_prompt(tok, question);
     Encoding enc = tok.encode(prompt, true);
     const int64_t image_token = ctx_.config.get_int("image_token_index", 32000);
     const int64_t S = int64_t(enc.ids.size());

@@ -252,6 +252,39 @@ TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
   EXPECT_EQ(r["generated_text"], text);
 }
 
+// With a chat template the prompt is the template's rendering of one user turn
+// [image, text]: this template renders the llava-1.5 format after a "w7" marker
+// the built-in format does not have, so the ids show which prompt was used.
+TEST(VisionPipelines, LlavaPromptGoesThroughTheChatTemplate) {
+  std::map<std::string, int64_t> words;
+  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
+  words["USER:"] = 17;
+  words["ASSISTANT:"] = 23;
+  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
+  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  std::ofstream(dir / "tokenizer_config.json")
+      << json{{"chat_template",
+               "w7 {% for m in messages %}{{ m['role'].upper() }}: {% for c in m['content'] %}{% if c['type'] == 'image' %}"
+               "<image>\n{% else %}{{ c['text'] }}{% endif %}{% endfor %}{% endfor %}"
+               "{% if add_generation_prompt %} ASSISTANT:{% endif %}"}}
+             .dump();
+  std::string img = write_png(dir, "a.png", 50, 40, 4);
+  VisionRequest req;
+  req.images = {img};
+  req.prompt = "w45 w99";
+  req.max_new_tokens = 4;
+  json r = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["prompt"], "w7 USER: <image>\nw45 w99 ASSISTANT:");
+  auto m = load_model(dir.string());
+  TensorMap in{{"input_ids", Tensor::from_vector_i64({1, 7, 17, 127, 45, 99, 23}, {1, 7})},
+               {"pixel_values", ImageProcessor::from_dir(dir.string()).preprocess(load_image_input(img))}};
+  GenerateOptions o;
+  o.max_new_tokens = 4;
+  Tensor seq = m->generate(in, o).at("sequences");
+  EXPECT_EQ(r["new_token_ids"].get<std::vector<int64_t>>(), std::vector<int64_t>(seq.i64() + 7, seq.i64() + seq.dim(1)));
+}
+
 TEST(VisionPipelines, BadImagesAndTasksGiveClearErrors) {
   fs::path dir = model_dir("vit/ViTModel", vit_processor(32));
   VisionRequest req;
