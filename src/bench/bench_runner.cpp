@@ -9,6 +9,7 @@
 #include "bench/bandwidth.h"
 #include "bench/bench_speech.h"
 #include "bench/bench_vision.h"
+#include "bench/bench_inputs.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
 #include "bench/moe_active_weights.h"
@@ -21,10 +22,6 @@ namespace ia::bench {
 using json = nlohmann::json;
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -51,11 +48,8 @@ bool is_output_head(const std::string& name) {
 // Deterministic ids in [0, vocab): a cheap LCG is enough for benchmark inputs.
 Tensor random_ids(int64_t batch, int64_t len, int64_t vocab, uint64_t seed) {
   std::vector<int64_t> v(size_t(batch * len));
-  uint64_t s = seed * 6364136223846793005ull + 1442695040888963407ull;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = int64_t((s >> 33) % uint64_t(vocab));
-  }
+  InputStream g(seed);
+  for (auto& x : v) x = int64_t((g.next() >> 33) % uint64_t(vocab));
   return Tensor::from_vector_i64(v, {batch, len});
 }
 
@@ -68,12 +62,6 @@ double time_once(F&& f) {
   const double t0 = now_s();
   f();
   return now_s() - t0;
-}
-
-double round_to(double v, int digits) {
-  double m = 1;
-  for (int i = 0; i < digits; ++i) m *= 10;
-  return double(int64_t(v * m + (v >= 0 ? 0.5 : -0.5))) / m;
 }
 
 // Greedy choice per row, as generate() makes it.

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/cpu/cpu_info.h"
+#include "bench/bench_inputs.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
 #include "core/error.h"
@@ -12,19 +13,6 @@
 #include "templates/speech/whisper_model.h"
 
 namespace ia::bench {
-
-namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double round_to(double v, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-}  // namespace
 
 nlohmann::json bench_speech_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
   auto* w = dynamic_cast<WhisperModel*>(&model);
@@ -37,12 +25,7 @@ nlohmann::json bench_speech_model(Model& model, const BenchTarget& target, const
   const double audio_s = double(frames) * 0.01;  // 10 ms hop of the feature extractor
   const int threads = cpu::set_num_threads(opts.threads);
   // Deterministic log-mel-like values in [-1, 1).
-  Tensor f = Tensor::f32({1, mel, frames});
-  uint64_t s = opts.seed * 6364136223846793005ull + 1442695040888963407ull;
-  for (int64_t i = 0; i < f.numel(); ++i) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    f.f32()[i] = float(double(s >> 40) / double(1ull << 24)) * 2.f - 1.f;
-  }
+  Tensor f = uniform_f32({1, mel, frames}, opts.seed);
   GenerateOptions o;
   o.max_new_tokens = opts.gen_tokens;
   o.eos_stops = false;

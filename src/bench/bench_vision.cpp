@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/cpu/cpu_info.h"
+#include "bench/bench_inputs.h"
 #include "bench/cpu_time.h"
 #include "bench/memory_usage.h"
 #include "core/error.h"
@@ -12,19 +13,6 @@
 #include "templates/vision/vision_config.h"
 
 namespace ia::bench {
-
-namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double round_to(double v, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-}  // namespace
 
 nlohmann::json bench_vision_model(Model& model, const BenchTarget& target, const BenchOptions& opts) {
   IA_CHECK(opts.repeat >= 1, "bench: --repeat must be >= 1");
@@ -34,12 +22,7 @@ nlohmann::json bench_vision_model(Model& model, const BenchTarget& target, const
   const int64_t B = opts.batch > 0 ? opts.batch : 8;
   const int threads = cpu::set_num_threads(opts.threads);
   // Deterministic pixels in [-1, 1) (normalised-image range).
-  Tensor px = Tensor::f32({B, C, H, W});
-  uint64_t s = opts.seed * 6364136223846793005ull + 1442695040888963407ull;
-  for (int64_t i = 0; i < px.numel(); ++i) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    px.f32()[i] = float(double(s >> 40) / double(1ull << 24)) * 2.f - 1.f;
-  }
+  Tensor px = uniform_f32({B, C, H, W}, opts.seed);
   TensorMap in{{"pixel_values", px}};
   nlohmann::json r;
   r["engine"] = "ipfs-accelerate";
