@@ -93,6 +93,13 @@ TEST(DiffusionUNetForward, BadInputShapesAreClearErrors) {
   EXPECT_NE(msg(sample, Tensor::from_vector_i64({1, 2, 3}, {3}), ehs).find("timestep"), std::string::npos);
   EXPECT_NE(msg(sample, t, Tensor::zeros(DType::F32, {2, 7, 20})).find("encoder_hidden_states"), std::string::npos);
   EXPECT_NE(msg(sample, t, Tensor::zeros(DType::F32, {1, 7, 24})).find("encoder_hidden_states"), std::string::npos);
+  // timestep_cond on a model without cond_proj (time_cond_proj_dim null).
+  try {
+    unet->forward(sample, t, ehs, nullptr, Tensor::zeros(DType::F32, {2, 8}));
+    ADD_FAILURE() << "timestep_cond accepted without cond_proj";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("time_cond_proj_dim"), std::string::npos) << err.what();
+  }
 }
 
 TEST(DiffusionUNetLoad, ConfigErrorsNameFileAndField) {
@@ -119,6 +126,10 @@ TEST(DiffusionUNetLoad, ConfigErrorsNameFileAndField) {
   e = load_error(dims);
   EXPECT_NE(e.find("attn2.to_k.weight"), std::string::npos) << e;
 
+  const fs::path tet = edited_copy(kSd1, "tet", [](json& j) { j["time_embedding_type"] = "learned"; });
+  e = load_error(tet);
+  EXPECT_NE(e.find("time_embedding_type"), std::string::npos) << e;
+
   const fs::path cls_emb = edited_copy(kSd1, "classemb", [](json& j) { j["class_embed_type"] = "timestep"; });
   EXPECT_THROW(DiffusionUNet::load(cls_emb.string()), Unsupported);
   const fs::path down = edited_copy(kSd1, "down", [](json& j) { j["down_block_types"][1] = "AttnDownBlock2D"; });
@@ -130,7 +141,7 @@ TEST(DiffusionUNetLoad, ConfigErrorsNameFileAndField) {
   fs::copy_file(kSd1 / "config.json", no_weights / "config.json");
   e = load_error(no_weights);
   EXPECT_NE(e.find("diffusion_pytorch_model.safetensors"), std::string::npos) << e;
-  for (const auto& d : {wrong_class, short_list, heads, bad_type, dims, cls_emb, down, no_weights}) fs::remove_all(d);
+  for (const auto& d : {wrong_class, short_list, heads, bad_type, dims, tet, cls_emb, down, no_weights}) fs::remove_all(d);
 }
 
 TEST(DiffusionVae, ExposesScalingAndChecksShapes) {

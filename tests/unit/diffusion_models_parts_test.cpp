@@ -88,6 +88,20 @@ TEST(DiffusionTimestepEmbedding, SinCosHalvesFlipShiftAndOddPadding) {
   EXPECT_NEAR(o.f32()[5], std::cos(10.0), 1e-6);
 }
 
+TEST(DiffusionTimestepEmbedding, GaussianFourierProjection) {
+  const Tensor w = Tensor::from_vector({0.5f, -2.f}, {2});
+  Tensor e = gaussian_fourier_embedding({0.25f}, w, false);
+  ASSERT_EQ(e.shape(), Shape({1, 4}));
+  const double pi = 3.14159265358979323846;
+  EXPECT_NEAR(e.f32()[0], std::sin(0.25 * 0.5 * 2 * pi), 1e-6);
+  EXPECT_NEAR(e.f32()[1], std::sin(0.25 * -2.0 * 2 * pi), 1e-6);
+  EXPECT_NEAR(e.f32()[2], std::cos(0.25 * 0.5 * 2 * pi), 1e-6);
+  Tensor f = gaussian_fourier_embedding({0.25f}, w, true);
+  EXPECT_EQ(f.f32()[0], e.f32()[2]);
+  EXPECT_EQ(f.f32()[3], e.f32()[1]);
+  EXPECT_THROW(gaussian_fourier_embedding({1.f}, Tensor(), false), Error);
+}
+
 TEST(DiffusionTimestepEmbedding, ActivationNamesFollowDiffusers) {
   EXPECT_EQ(diffusers_activation("SiLU", "t"), cpu::Act::Silu);
   EXPECT_EQ(diffusers_activation("swish", "t"), cpu::Act::Silu);
