@@ -83,6 +83,14 @@ UNet2DConditionConfig UNet2DConditionConfig::from(const HFConfig& cfg) {
   if (!c.mid_block_type.empty() && c.mid_block_type != "UNetMidBlock2DCrossAttn" && c.mid_block_type != "UNetMidBlock2D")
     throw Unsupported(cat(cfg.label(), ": mid_block_type '", c.mid_block_type, "' is not supported"));
   c.layers_per_block = int_per_block(cfg, "layers_per_block", n, 2);
+  {
+    const auto& tl = cfg.raw().find("transformer_layers_per_block");
+    if (tl != cfg.raw().end() && tl->is_array())
+      for (const auto& e : *tl)
+        if (e.is_array())
+          throw Unsupported(cat(cfg.label(), ": per-layer transformer_layers_per_block lists (asymmetric U-Nets) are "
+                                             "not supported"));
+  }
   c.transformer_layers_per_block = int_per_block(cfg, "transformer_layers_per_block", n, 1);
   // diffusers' legacy naming: attention_head_dim is the number of heads.
   c.num_attention_heads = int_per_block(cfg, "attention_head_dim", n, 8);
