@@ -65,7 +65,7 @@ Family family_of(const std::string& dir) {
 }
 
 // Vision, vision-text and multimodal models: --input / --input-file are images.
-nlohmann::json run_vision_family(const RunArgs& a) {
+nlohmann::json run_vision_family(const RunArgs& a, bool& streamed) {
   VisionRequest req;
   req.task = a.task;
   if (!a.input.empty()) req.images.push_back(a.input);
@@ -81,6 +81,19 @@ nlohmann::json run_vision_family(const RunArgs& a) {
   req.prompt = a.image.prompt;
   req.top_k = a.label_top_k;
   req.max_new_tokens = a.max_new_tokens;
+  // image-text-to-text: the generation config's settings with the command line's on top, streamed.
+  ModelContext ctx = ModelContext::open(a.model_dir);
+  const FamilyTemplate* t = find_template(ctx.model_type);
+  if (t && t->family == Family::Multimodal) {
+    GenerationSettings g = generation_defaults(ctx.generation_config, ctx.config);
+    apply_generation_flags(a, g);
+    req.generation = g;
+    if (!a.json && !a.no_stream)
+      req.on_text = [&streamed](const std::string& piece) {
+        std::cout << piece << std::flush;
+        streamed = true;
+      };
+  }
   return run_image_family_pipeline(a.model_dir, req);
 }
 
@@ -224,7 +237,7 @@ Action add_run(CLI::App& app) {
     } else if (is_image_family_dir(a->model_dir)) {
       try {
         if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
-        result = run_vision_family(*a);
+        result = run_vision_family(*a, streamed);
       } catch (const std::exception& e) {
         result = error_result(e.what());
       }
