@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "tokenizers/tokenizer_fixture.h"
+#include "verify/diffusion_scheduler_fixture.h"
 #include "verify/preprocess_fixture.h"
 #include "verify/verify.h"
 
@@ -23,6 +24,7 @@ const std::vector<FixtureKind>& fixture_kinds() {
        },
        verify_tokenizer_fixture},
       {"preprocess", is_preprocess_fixture, verify_preprocess_fixture},
+      {"diffusion_scheduler", is_diffusion_scheduler_fixture, verify_diffusion_scheduler_fixture},
   };
   return kinds;
 }
