@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "tokenizers/tokenizer_fixture.h"
+#include "verify/diffusers_component_cases.h"
 #include "verify/diffusion_scheduler_fixture.h"
 #include "verify/preprocess_fixture.h"
 #include "verify/verify.h"
@@ -13,6 +14,8 @@ namespace fs = std::filesystem;
 
 const std::vector<FixtureKind>& fixture_kinds() {
   static const std::vector<FixtureKind> kinds = {
+      // Before "model": diffusers components also hold config.json + reference.json.
+      {"diffusers-component", is_diffusers_component_fixture, verify_diffusers_component_fixture},
       {"model",
        [](const std::string& d) {
          return fs::exists(fs::path(d) / "reference.json") && fs::exists(fs::path(d) / "config.json");
