@@ -196,7 +196,8 @@ PromptTokenizer PromptTokenizer::load(const std::string& dir) {
   return p;
 }
 
-std::vector<int64_t> PromptTokenizer::encode_padded(const std::string& text, int64_t max_length) const {
+std::vector<int64_t> PromptTokenizer::encode_padded(const std::string& text, int64_t max_length,
+                                                    std::vector<int64_t>* attention_mask) const {
   IA_CHECK(max_length >= 2, "prompt max_length ", max_length, " is too small");
   TruncationParams tr;
   tr.max_length = size_t(max_length);
@@ -205,10 +206,12 @@ std::vector<int64_t> PromptTokenizer::encode_padded(const std::string& text, int
   PaddingParams pp;
   pp.fixed_length = size_t(max_length);
   pp.pad_id = pad_id_;
+  if (auto tok = t.id_to_token(pad_id_)) pp.pad_token = *tok;
   t.set_padding(pp);
   const Encoding e = t.encode_batch({text}, true).at(0);
   std::vector<int64_t> ids(e.ids.begin(), e.ids.end());
   IA_CHECK(int64_t(ids.size()) == max_length, "tokenizer produced ", ids.size(), " ids, expected ", max_length);
+  if (attention_mask) attention_mask->assign(e.attention_mask.begin(), e.attention_mask.end());
   return ids;
 }
 

@@ -21,7 +21,9 @@ class PromptTokenizer {
   ~PromptTokenizer();
 
   // tokenizer(text, padding="max_length", max_length, truncation=True).input_ids
-  std::vector<int64_t> encode_padded(const std::string& text, int64_t max_length) const;
+  // (`attention_mask`, when given, receives 1 for tokens and 0 for padding.)
+  std::vector<int64_t> encode_padded(const std::string& text, int64_t max_length,
+                                     std::vector<int64_t>* attention_mask = nullptr) const;
   int64_t model_max_length() const { return model_max_length_; }
 
  private:
