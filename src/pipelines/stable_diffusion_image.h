@@ -5,6 +5,7 @@
 // images denormalised to [0, 1] and rounded to 8-bit; PNG output.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "preprocess/image.h"
@@ -27,8 +28,10 @@ Tensor postprocess(const Tensor& decoded);
 // numpy_to_pil: (x * 255).round() as 8-bit RGB (first image of the batch).
 Image to_image_u8(const Tensor& nhwc, int64_t index = 0);
 
-// 8-bit RGB PNG.
+// 8-bit RGB PNG, to memory or to a file.
+std::vector<uint8_t> encode_png(const Image& img);
 void write_png(const std::string& path, const Image& img);
+std::string base64_encode(const std::vector<uint8_t>& data);
 
 // An Image from an (H, W, 3) or (H, W) integer tensor (fixtures store PIL images so).
 Image image_from_tensor(const Tensor& t, const std::string& what);
