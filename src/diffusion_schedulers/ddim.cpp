@@ -54,11 +54,12 @@ class DDIMScheduler final : public Scheduler {
     Tensor x0 = Tensor::f32(x.shape()), eps = Tensor::f32(x.shape());
     const float *m = mo.f32(), *s = x.f32();
     float *px0 = x0.f32(), *pe = eps.f32();
+    const bool eps_pred = prediction_ == "epsilon", x0_pred = prediction_ == "sample";
     for (int64_t i = 0; i < n; ++i) {
-      if (prediction_ == "epsilon") {
+      if (eps_pred) {
         px0[i] = (s[i] - sb * m[i]) / sa;
         pe[i] = m[i];
-      } else if (prediction_ == "sample") {
+      } else if (x0_pred) {
         px0[i] = m[i];
         pe[i] = (s[i] - sa * m[i]) / sb;
       } else {

@@ -186,18 +186,19 @@ class DPMSolverMultistepScheduler final : public Scheduler {
     const float *m = mo.f32(), *s = x.f32();
     Tensor out = Tensor::f32(x.shape());
     float* o = out.f32();
+    const bool eps_pred = prediction_ == "epsilon", x0_pred = prediction_ == "sample";
     if (plus()) {
       for (int64_t i = 0; i < n; ++i) {
-        if (prediction_ == "epsilon") o[i] = (s[i] - as.sigma * m[i]) / as.alpha;
-        else if (prediction_ == "sample") o[i] = m[i];
+        if (eps_pred) o[i] = (s[i] - as.sigma * m[i]) / as.alpha;
+        else if (x0_pred) o[i] = m[i];
         else o[i] = as.alpha * s[i] - as.sigma * m[i];
       }
       if (thresholding_) threshold_sample(out, ratio_, max_value_);
       return out;
     }
     for (int64_t i = 0; i < n; ++i) {
-      if (prediction_ == "epsilon") o[i] = m[i];
-      else if (prediction_ == "sample") o[i] = (s[i] - as.alpha * m[i]) / as.sigma;
+      if (eps_pred) o[i] = m[i];
+      else if (x0_pred) o[i] = (s[i] - as.alpha * m[i]) / as.sigma;
       else o[i] = as.alpha * m[i] + as.sigma * s[i];
     }
     if (thresholding_) {

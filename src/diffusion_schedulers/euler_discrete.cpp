@@ -171,10 +171,11 @@ class EulerDiscreteScheduler final : public SigmaScheduler {
     const float *s = x.f32(), *m = mo.f32();
     float *pp = prev.f32(), *px0 = x0.f32();
     const float vden = std::pow(sigma * sigma + 1.0f, 0.5f), v2 = sigma * sigma + 1.0f;
+    const bool eps_pred = prediction_ == "epsilon", v_pred = prediction_ == "v_prediction";
     for (int64_t i = 0; i < x.numel(); ++i) {
       float p0;
-      if (prediction_ == "epsilon") p0 = s[i] - sigma_hat * m[i];
-      else if (prediction_ == "v_prediction") p0 = m[i] * (-sigma / vden) + (s[i] / v2);
+      if (eps_pred) p0 = s[i] - sigma_hat * m[i];
+      else if (v_pred) p0 = m[i] * (-sigma / vden) + (s[i] / v2);
       else p0 = m[i];
       px0[i] = p0;
       const float deriv = (s[i] - p0) / sigma_hat;
@@ -228,8 +229,9 @@ class EulerAncestralDiscreteScheduler final : public SigmaScheduler {
     const float *s = x.f32(), *m = mo.f32(), *z = noise.f32();
     float *pp = prev.f32(), *px0 = x0.f32();
     const float vden = std::pow(sigma * sigma + 1.0f, 0.5f), v2 = sigma * sigma + 1.0f;
+    const bool eps_pred = prediction_ == "epsilon";
     for (int64_t i = 0; i < x.numel(); ++i) {
-      const float p0 = prediction_ == "epsilon" ? s[i] - sigma * m[i] : m[i] * (-sigma / vden) + (s[i] / v2);
+      const float p0 = eps_pred ? s[i] - sigma * m[i] : m[i] * (-sigma / vden) + (s[i] / v2);
       px0[i] = p0;
       const float deriv = (s[i] - p0) / sigma;
       pp[i] = (s[i] + deriv * dt) + z[i] * sigma_up;

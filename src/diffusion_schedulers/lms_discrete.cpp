@@ -110,10 +110,11 @@ class LMSDiscreteScheduler final : public Scheduler {
     const float *s = x.f32(), *m = mo.f32();
     float *px0 = x0.f32(), *pd = deriv.f32();
     const float vden = std::pow(sigma * sigma + 1.0f, 0.5f), v2 = sigma * sigma + 1.0f;
+    const bool eps_pred = prediction_ == "epsilon", v_pred = prediction_ == "v_prediction";
     for (int64_t i = 0; i < n; ++i) {
       float p0;
-      if (prediction_ == "epsilon") p0 = s[i] - sigma * m[i];
-      else if (prediction_ == "v_prediction") p0 = m[i] * (-sigma / vden) + (s[i] / v2);
+      if (eps_pred) p0 = s[i] - sigma * m[i];
+      else if (v_pred) p0 = m[i] * (-sigma / vden) + (s[i] / v2);
       else p0 = m[i];
       px0[i] = p0;
       pd[i] = (s[i] - p0) / sigma;
