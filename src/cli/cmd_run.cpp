@@ -11,6 +11,7 @@
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
 #include "pipelines/moe_pipeline.h"
+#include "pipelines/stable_diffusion_task.h"
 #include "pipelines/state_space_pipeline.h"
 #include "pipelines/text2text_pipeline.h"
 #include "pipelines/text_pipeline.h"
@@ -42,6 +43,7 @@ struct RunArgs {
   std::string candidate_labels, hypothesis_template = "a photo of {}.";  // image tasks
   bool chat = false;
   std::string system;
+  SdTaskArgs sd;  // Stable Diffusion pipeline directories (stable_diffusion_task.h)
 };
 
 void apply_generation_flags(const RunArgs& a, GenerationSettings& g) {
@@ -218,7 +220,34 @@ Action add_run(CLI::App& app) {
                 "Chat through the tokenizer's chat template: interactive on stdin, or one reply to --input / "
                 "--input-file messages.json");
   cmd->add_option("--system", a->system, "--chat: system message");
-  return [a]() {
+  cmd->add_option("--negative-prompt", a->sd.negative_prompt, "Stable Diffusion: negative prompt");
+  cmd->add_option("--steps", a->sd.steps, "Stable Diffusion: denoising steps (default 50)");
+  cmd->add_option("--guidance", a->sd.guidance, "Stable Diffusion: classifier-free guidance scale (default 7.5)");
+  cmd->add_option("--strength", a->sd.strength, "Stable Diffusion image-to-image / inpainting: strength");
+  cmd->add_option("--scheduler", a->sd.scheduler, "Stable Diffusion: scheduler class (e.g. EulerDiscreteScheduler)");
+  cmd->add_option("--height", a->sd.height, "Stable Diffusion: image height");
+  cmd->add_option("--width", a->sd.width, "Stable Diffusion: image width");
+  cmd->add_option("--mask", a->sd.mask, "Stable Diffusion inpainting: mask image (white = repaint)");
+  cmd->add_option("--out", a->sd.out, "Stable Diffusion: write the image as PNG here");
+  auto* seed_opt = cmd->get_option("--seed");
+  return [a, seed_opt]() {
+    if (is_stable_diffusion_dir(a->model_dir)) {
+      a->sd.model_dir = a->model_dir, a->sd.task = a->task, a->sd.image = a->image.image;
+      a->sd.prompt = a->image.prompt.empty() ? a->input : a->image.prompt;
+      a->sd.seed = a->seed, a->sd.seed_given = seed_opt->count() > 0;
+      const nlohmann::json r = run_stable_diffusion_task(a->sd);
+      if (a->json) {
+        std::cout << r.dump(2) << std::endl;
+      } else if (!r.value("success", false)) {
+        std::cerr << "error: " << r.value("error", "") << std::endl;
+      } else {  // without the base64 image (use --json for it, --out for a file)
+        nlohmann::json shown = r;
+        shown.erase("hardware");
+        shown["diffusion_output"].erase("images");
+        std::cout << shown.dump(2) << std::endl;
+      }
+      return r.value("success", false) ? 0 : 1;
+    }
     if (a->chat) {
       ChatRunOptions c{a->model_dir, a->input, a->input_file, a->system, a->json, a->no_stream};
       return run_chat(c, [a](GenerationSettings& g) { apply_generation_flags(*a, g); });
