@@ -4,6 +4,8 @@
 
 #include "tokenizers/tokenizer_fixture.h"
 #include "verify/diffusers_component_cases.h"
+#include "verify/diffusion_pipeline_fixture.h"
+#include "verify/diffusion_scheduler_fixture.h"
 #include "verify/preprocess_fixture.h"
 #include "verify/verify.h"
 
@@ -26,6 +28,8 @@ const std::vector<FixtureKind>& fixture_kinds() {
        },
        verify_tokenizer_fixture},
       {"preprocess", is_preprocess_fixture, verify_preprocess_fixture},
+      {"diffusion_scheduler", is_diffusion_scheduler_fixture, verify_diffusion_scheduler_fixture},
+      {"diffusion_pipeline", is_diffusion_pipeline_fixture, verify_diffusion_pipeline_fixture},
   };
   return kinds;
 }
