@@ -18,7 +18,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures", "diffusion", "oracle"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures", "diffusion", "oracle"))  # hub_shim.py
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures", "oracle"))  # st.py
 import hub_shim  # noqa: E402,F401  (diffusers imports huggingface_hub / safetensors; not installed)
 
 sys.path.insert(0, os.environ.get("DIFFUSERS_SRC", "/work/diffusers/src"))
