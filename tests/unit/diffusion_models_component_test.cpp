@@ -117,6 +117,11 @@ TEST(DiffusionUNetLoad, ConfigErrorsNameFileAndField) {
   e = load_error(heads);
   EXPECT_NE(e.find("attention_head_dim"), std::string::npos) << e;
 
+  const fs::path zero_heads = edited_copy(kSd1, "zeroheads", [](json& j) { j["attention_head_dim"] = 0; });
+  e = load_error(zero_heads);
+  EXPECT_NE(e.find("attention_head_dim"), std::string::npos) << e;
+  fs::remove_all(zero_heads);
+
   const fs::path bad_type = edited_copy(kSd1, "type", [](json& j) { j["layers_per_block"] = "two"; });
   e = load_error(bad_type);
   EXPECT_NE(e.find("layers_per_block"), std::string::npos) << e;

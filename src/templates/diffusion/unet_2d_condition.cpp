@@ -96,6 +96,12 @@ UNet2DConditionConfig UNet2DConditionConfig::from(const HFConfig& cfg) {
   c.num_attention_heads = int_per_block(cfg, "attention_head_dim", n, 8);
   c.cross_attention_dim = int_per_block(cfg, "cross_attention_dim", n, 1280);
   c.only_cross_attention = bool_per_block(cfg, "only_cross_attention", n, false);
+  for (size_t i = 0; i < n; ++i) {
+    IA_CHECK(c.num_attention_heads[i] > 0, cfg.label(), ": field attention_head_dim (heads per block) must be positive");
+    IA_CHECK(c.cross_attention_dim[i] > 0, cfg.label(), ": field cross_attention_dim must be positive");
+    IA_CHECK(c.layers_per_block[i] > 0, cfg.label(), ": field layers_per_block must be positive");
+    IA_CHECK(c.transformer_layers_per_block[i] > 0, cfg.label(), ": field transformer_layers_per_block must be positive");
+  }
   c.downsample_padding = cfg.get_int("downsample_padding", 1);
   c.mid_block_scale_factor = cfg.get_float("mid_block_scale_factor", 1.0);
   c.act_fn = cfg.get_string("act_fn", "silu");
