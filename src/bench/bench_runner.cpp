@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_info.h"
 #include "bench/bandwidth.h"
 #include "bench/bench_speech.h"
+#include "bench/bench_unet.h"
 #include "bench/bench_vision.h"
 #include "bench/bench_inputs.h"
 #include "bench/cpu_time.h"
@@ -259,6 +260,7 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
 }
 
 json run_bench(const std::string& model_dir, const BenchOptions& opts) {
+  if (bench::is_diffusers_unet_dir(model_dir)) return run_unet_bench(model_dir, opts);  // diffusers component dir
   if (opts.threads > 0) cpu::set_num_threads(opts.threads);
   BenchTarget t;
   t.model_dir = model_dir;
@@ -301,6 +303,9 @@ std::string format_report(const json& r) {
       os << "roofline:   " << num("roofline_tokens_per_s") << " tokens/s = " << num("bandwidth_gb_per_s")
          << " GB/s / " << num("bytes_per_step") << " bytes per step (weights + KV cache); achieved "
          << round_to(100.0 * r["roofline_fraction"].get<double>(), 1) << "%\n";
+  } else if (r.contains("steps_per_s")) {
+    os << "unet step:  " << num("step_s") << " s (" << num("steps_per_s") << " steps/s; batch " << num("batch")
+       << " latents " << r["latent_size"].dump() << "; cpu share " << num("cpu_utilisation") << ")\n";
   } else if (r.contains("images_per_s")) {
     os << "forward:    " << num("images_per_s") << " images/s (" << num("batch") << " images in " << num("forward_s")
        << " s; cpu share " << num("cpu_utilisation") << ")\n";
