@@ -11,9 +11,9 @@ namespace ia {
 
 void sdpa_chunked(int64_t B, int64_t Tq, int64_t Tk, int64_t heads, int64_t D, float scale, const float* q,
                   int64_t q_row, const float* k, int64_t k_row, const float* v, int64_t v_row, float* out,
-                  int64_t out_row) {
+                  int64_t out_row, int64_t max_scores) {
   // Query rows per chunk: keeps the score block around 4 MB for long key sequences.
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(Tq, (int64_t(1) << 20) / std::max<int64_t>(Tk, 1)));
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(Tq, max_scores / std::max<int64_t>(Tk, 1)));
   std::vector<float> scores(size_t(chunk * Tk));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < heads; ++h) {

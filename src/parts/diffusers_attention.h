@@ -13,9 +13,10 @@ namespace ia {
 
 // Multi-head scaled dot-product attention over row-major token rows holding all heads
 // contiguously (q [B, Tq, H*D], k/v [B, Tk, H*D], out [B, Tq, H*D]; row strides given).
+// Query rows are processed in chunks whose score block holds at most `max_scores` floats.
 void sdpa_chunked(int64_t B, int64_t Tq, int64_t Tk, int64_t heads, int64_t head_dim, float scale, const float* q,
                   int64_t q_row, const float* k, int64_t k_row, const float* v, int64_t v_row, float* out,
-                  int64_t out_row);
+                  int64_t out_row, int64_t max_scores = int64_t(1) << 20);
 
 struct DiffusersAttention {
   Linear to_q, to_k, to_v, to_out;

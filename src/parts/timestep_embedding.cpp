@@ -32,6 +32,23 @@ Tensor sinusoidal_timestep_embedding(const std::vector<float>& timesteps, int64_
   return out;
 }
 
+Tensor gaussian_fourier_embedding(const std::vector<float>& timesteps, const Tensor& weight, bool flip_sin_to_cos) {
+  IA_CHECK(weight.defined() && weight.rank() == 1 && weight.numel() > 0,
+           "Gaussian Fourier projection: weight must be a non-empty 1-D tensor");
+  const Tensor w = weight.to_f32();
+  const int64_t half = w.numel(), N = int64_t(timesteps.size());
+  Tensor out = Tensor::f32({N, 2 * half});
+  const int64_t sin_at = flip_sin_to_cos ? half : 0, cos_at = flip_sin_to_cos ? 0 : half;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < half; ++i) {
+      // torch order: (x * w) * 2, then * pi (each rounded to float32).
+      const float arg = ((timesteps[size_t(n)] * w.f32()[i]) * 2.f) * float(3.14159265358979323846);
+      out.f32()[n * 2 * half + sin_at + i] = std::sin(arg);
+      out.f32()[n * 2 * half + cos_at + i] = std::cos(arg);
+    }
+  return out;
+}
+
 cpu::Act diffusers_activation(const std::string& name, const std::string& where) {
   std::string n = name;
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -43,8 +60,9 @@ cpu::Act diffusers_activation(const std::string& name, const std::string& where)
 }
 
 TimestepEmbedding TimestepEmbedding::load(const Weights& w, int64_t in, int64_t time_embed_dim, cpu::Act act,
-                                          std::optional<cpu::Act> post_act) {
+                                          std::optional<cpu::Act> post_act, int64_t cond_proj_dim) {
   TimestepEmbedding t;
+  if (cond_proj_dim > 0) t.cond_proj = Linear::load(w.pp("cond_proj"), cond_proj_dim, in, false);
   t.linear_1 = Linear::load(w.pp("linear_1"), in, time_embed_dim, true);
   t.linear_2 = Linear::load(w.pp("linear_2"), time_embed_dim, time_embed_dim, true);
   t.act = act;
@@ -52,10 +70,20 @@ TimestepEmbedding TimestepEmbedding::load(const Weights& w, int64_t in, int64_t 
   return t;
 }
 
-Tensor TimestepEmbedding::forward(const Tensor& t_emb) const {
+Tensor TimestepEmbedding::forward(const Tensor& t_emb, const Tensor& condition) const {
   IA_CHECK(t_emb.rank() == 2 && t_emb.dim(1) == linear_1.in, "TimestepEmbedding: input ", shape_str(t_emb.shape()),
            " must be [N, ", linear_1.in, "]");
-  Tensor h = linear_1.forward(t_emb);
+  Tensor x = t_emb;
+  if (condition.defined()) {
+    IA_CHECK(cond_proj.defined(), "TimestepEmbedding: timestep_cond given but the model has no cond_proj "
+                                  "(config time_cond_proj_dim is null)");
+    IA_CHECK(condition.rank() == 2 && condition.dim(0) == t_emb.dim(0) && condition.dim(1) == cond_proj.in,
+             "TimestepEmbedding: timestep_cond ", shape_str(condition.shape()), " must be [", t_emb.dim(0), ", ",
+             cond_proj.in, "]");
+    x = cond_proj.forward(condition.to_f32());
+    cpu::add_inplace(x.f32(), t_emb.f32(), x.numel());
+  }
+  Tensor h = linear_1.forward(x);
   cpu::apply_act(act, h.f32(), h.numel());
   Tensor y = linear_2.forward(h);
   if (post_act) cpu::apply_act(*post_act, y.f32(), y.numel());

@@ -51,7 +51,12 @@ const Tensor& need(const TensorMap& in, const char* name) {
 
 TensorMap run_unet(const diffusion::DiffusionUNet& unet, const TensorMap& in) {
   TensorMap inter, out;
-  out["sample"] = unet.forward(need(in, "sample"), need(in, "timestep"), need(in, "encoder_hidden_states"), &inter);
+  auto cond = in.find("timestep_cond");
+  for (const auto& [k, v] : in)
+    if (k != "sample" && k != "timestep" && k != "encoder_hidden_states" && k != "timestep_cond")
+      throw Unsupported(cat("UNet2DConditionModel input '", k, "' is not supported"));
+  out["sample"] = unet.forward(need(in, "sample"), need(in, "timestep"), need(in, "encoder_hidden_states"), &inter,
+                               cond == in.end() ? Tensor() : cond->second);
   for (auto& [k, v] : inter) out["intermediate." + k] = v;
   return out;
 }

@@ -34,8 +34,8 @@ void reject_unsupported(const HFConfig& cfg) {
   if (cfg.get_string("attention_type", "default") != "default")
     throw Unsupported(cat(cfg.label(), ": attention_type '", cfg.get_string("attention_type"), "' is not supported"));
   const std::string tet = cfg.get_string("time_embedding_type", "positional");
-  if (tet != "positional")
-    throw Unsupported(cat(cfg.label(), ": time_embedding_type '", tet, "' is not supported (positional only)"));
+  if (tet != "positional" && tet != "fourier")
+    fail(cfg.label(), ": field time_embedding_type '", tet, "' must be positional or fourier");
   if (cfg.has("class_embeddings_concat") && cfg.get_bool("class_embeddings_concat"))
     throw Unsupported(cat(cfg.label(), ": class_embeddings_concat = true is not supported"));
 }
@@ -100,9 +100,13 @@ UNet2DConditionConfig UNet2DConditionConfig::from(const HFConfig& cfg) {
   c.resnet_time_scale_shift = cfg.get_string("resnet_time_scale_shift", "default");
   if (c.resnet_time_scale_shift != "default" && c.resnet_time_scale_shift != "scale_shift")
     throw Unsupported(cat(cfg.label(), ": resnet_time_scale_shift '", c.resnet_time_scale_shift, "' is not supported"));
-  c.time_embed_dim = cfg.get_int("time_embedding_dim", 4 * c.block_out_channels[0]);
+  c.time_embedding_type = cfg.get_string("time_embedding_type", "positional");
+  c.time_embed_dim = cfg.get_int("time_embedding_dim", (c.time_embedding_type == "fourier" ? 2 : 4) * c.block_out_channels[0]);
+  IA_CHECK(c.time_embed_dim > 0 && (c.time_embedding_type != "fourier" || c.time_embed_dim % 2 == 0), cfg.label(),
+           ": field time_embedding_dim must be positive (and even for fourier time embeddings)");
   c.time_embedding_act_fn = cfg.get_string("time_embedding_act_fn", "");
   c.timestep_post_act = cfg.get_string("timestep_post_act", "");
+  c.time_cond_proj_dim = cfg.get_int("time_cond_proj_dim", 0);
   c.conv_in_kernel = cfg.get_int("conv_in_kernel", 3);
   c.conv_out_kernel = cfg.get_int("conv_out_kernel", 3);
   IA_CHECK(c.conv_in_kernel > 0 && c.conv_in_kernel % 2 == 1, cfg.label(), ": field conv_in_kernel must be odd");
@@ -114,6 +118,7 @@ UNet2DConditionConfig UNet2DConditionConfig::from(const HFConfig& cfg) {
 struct DiffusionUNet::Impl {
   UNet2DConditionConfig cfg;
   Conv2d conv_in, conv_out;
+  Tensor fourier_weight;  // time_proj.weight [time_embed_dim / 2] (fourier only)
   TimestepEmbedding time_embedding;
   std::optional<cpu::Act> time_embed_act;
   std::vector<DownStage> down;
@@ -150,8 +155,10 @@ std::unique_ptr<DiffusionUNet> DiffusionUNet::load(const HFConfig& hf, std::shar
 
   std::optional<cpu::Act> post;
   if (!c.timestep_post_act.empty()) post = diffusers_activation(c.timestep_post_act, hf.label() + ": timestep_post_act");
-  m->time_embedding = TimestepEmbedding::load(root.pp("time_embedding"), c.block_out_channels[0], c.time_embed_dim,
-                                              m->act, post);
+  const bool fourier = c.time_embedding_type == "fourier";
+  if (fourier) m->fourier_weight = root.pp("time_proj").get("weight", {c.time_embed_dim / 2});
+  m->time_embedding = TimestepEmbedding::load(root.pp("time_embedding"), fourier ? c.time_embed_dim : c.block_out_channels[0],
+                                              c.time_embed_dim, m->act, post, c.time_cond_proj_dim);
   if (!c.time_embedding_act_fn.empty())
     m->time_embed_act = diffusers_activation(c.time_embedding_act_fn, hf.label() + ": time_embedding_act_fn");
 
@@ -220,7 +227,7 @@ std::unique_ptr<DiffusionUNet> DiffusionUNet::load(const HFConfig& hf, std::shar
 }
 
 Tensor DiffusionUNet::forward(const Tensor& sample_in, const Tensor& timestep, const Tensor& encoder_hidden_states,
-                              std::map<std::string, Tensor>* inter) const {
+                              std::map<std::string, Tensor>* inter, const Tensor& timestep_cond) const {
   const Impl& m = *impl_;
   const UNet2DConditionConfig& c = m.cfg;
   IA_CHECK(sample_in.defined() && sample_in.rank() == 4 && sample_in.dim(1) == c.in_channels,
@@ -254,9 +261,11 @@ Tensor DiffusionUNet::forward(const Tensor& sample_in, const Tensor& timestep, c
   const Tensor tf = timestep.to_f32();
   std::vector<float> ts(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) ts[size_t(b)] = tf.f32()[timestep.numel() == 1 ? 0 : b];
-  Tensor t_emb = sinusoidal_timestep_embedding(ts, c.block_out_channels[0], c.flip_sin_to_cos, c.freq_shift);
+  Tensor t_emb = m.fourier_weight.defined()
+                     ? gaussian_fourier_embedding(ts, m.fourier_weight, c.flip_sin_to_cos)
+                     : sinusoidal_timestep_embedding(ts, c.block_out_channels[0], c.flip_sin_to_cos, c.freq_shift);
   keep("time_proj", t_emb);
-  Tensor emb = m.time_embedding.forward(t_emb);
+  Tensor emb = m.time_embedding.forward(t_emb, timestep_cond);
   keep("time_embedding", emb);
   if (m.time_embed_act) cpu::apply_act(*m.time_embed_act, emb.f32(), emb.numel());
 

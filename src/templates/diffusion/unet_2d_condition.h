@@ -42,10 +42,12 @@ struct UNet2DConditionConfig {
   bool use_linear_projection = false;
   bool upcast_attention = false;  // no effect in float32
   std::string resnet_time_scale_shift = "default";  // or "scale_shift"
-  int64_t time_embed_dim = 0;      // time_embedding_dim or 4 * block_out_channels[0]
+  std::string time_embedding_type = "positional";  // or "fourier" (GaussianFourierProjection)
+  int64_t time_embed_dim = 0;      // time_embedding_dim, else 4 (positional) / 2 (fourier) * block_out_channels[0]
   std::string time_embedding_act_fn;  // "" = none
   std::string timestep_post_act;      // "" = none
   int64_t conv_in_kernel = 3, conv_out_kernel = 3;
+  int64_t time_cond_proj_dim = 0;  // > 0: forward() accepts a timestep_cond [B, time_cond_proj_dim]
 
   static UNet2DConditionConfig from(const HFConfig& cfg);
 };
@@ -64,8 +66,9 @@ class DiffusionUNet {
   // [B, S, cross_attention_dim]. Returns the model output [B, out_channels, H, W].
   // When `intermediates` is given it receives the submodule outputs the reference fixtures
   // name: time_proj, time_embedding, conv_in, down_blocks.i, mid_block, up_blocks.i.
+  // `timestep_cond` (optional, models with time_cond_proj_dim) is added to the time projection.
   Tensor forward(const Tensor& sample, const Tensor& timestep, const Tensor& encoder_hidden_states,
-                 std::map<std::string, Tensor>* intermediates = nullptr) const;
+                 std::map<std::string, Tensor>* intermediates = nullptr, const Tensor& timestep_cond = Tensor()) const;
   // Same with one timestep for the whole batch (a Python float / int in diffusers).
   Tensor forward(const Tensor& sample, double timestep, const Tensor& encoder_hidden_states) const;
 
