@@ -63,6 +63,8 @@ TensorMap RagModel::generate_from_contexts(const Tensor& context_ids, const Tens
   std::vector<float> step_logits, step_scores, marg(static_cast<size_t>(B * V)), row(static_cast<size_t>(V));
   step_logits.reserve(size_t(B * max_new * V));
   step_scores.reserve(size_t(B * max_new * V));
+  std::vector<float> doc_token_lp;  // [step][b][d]: log p(chosen token | context d), for source attribution
+  doc_token_lp.reserve(size_t(max_new * R));
   std::vector<char> done(size_t(B), 0);
   std::vector<int64_t> next(size_t(B), start), rows_next(size_t(R), start);
   int64_t produced = 0;
@@ -85,7 +87,11 @@ TensorMap RagModel::generate_from_contexts(const Tensor& context_ids, const Tens
           if (row[size_t(j)] > row[size_t(best)]) best = j;
         next[size_t(b)] = done[size_t(b)] ? pad : best;
         seq[size_t(b * L + cur_len)] = next[size_t(b)];
-        for (int64_t d = 0; d < n; ++d) rows_next[size_t(b * n + d)] = next[size_t(b)];
+        for (int64_t d = 0; d < n; ++d) {
+          rows_next[size_t(b * n + d)] = next[size_t(b)];
+          // rag_marginalize leaves each document's log-softmaxed logits at the start of work_.
+          doc_token_lp.push_back(work_[size_t((b * n + d) * V + next[size_t(b)])]);
+        }
       }
       ++produced;
       bool all_done = true;
@@ -108,6 +114,10 @@ TensorMap RagModel::generate_from_contexts(const Tensor& context_ids, const Tens
         std::memcpy(sl.f32() + (b * produced + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
         std::memcpy(ss.f32() + (b * produced + s) * V, step_scores.data() + (s * B + b) * V, size_t(V) * 4);
       }
+    Tensor dl = Tensor::f32({B, n, produced});
+    for (int64_t st = 0; st < produced; ++st)
+      for (int64_t r = 0; r < R; ++r) dl.f32()[r * produced + st] = doc_token_lp[size_t(st * R + r)];
+    out["doc_token_logprobs"] = dl;
     out["step_logits"] = sl;
     out["step_scores"] = ss;
   }

@@ -8,7 +8,8 @@
 namespace ia {
 
 // logits [B*n_docs, T, V] (row b*n_docs + d is document d of batch row b),
-// doc_scores [B, n_docs] -> out [B, T, V]. `work` is scratch reused across calls.
+// doc_scores [B, n_docs] -> out [B, T, V]. `work` is scratch reused across calls; on return
+// it starts with the per-document log_softmax(logits) [B*n_docs, T, V].
 void rag_marginalize(const float* logits, const float* doc_scores, int64_t batch, int64_t n_docs, int64_t T,
                      int64_t vocab, float* out, std::vector<float>& work);
 
