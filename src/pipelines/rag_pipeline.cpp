@@ -150,7 +150,8 @@ std::vector<RetrievedDoc> RagPipeline::retrieve(const std::string& question, int
   int64_t dim = 0;
   std::vector<float> q = embed_question(question, &dim);
   std::vector<RetrievedDoc> r;
-  for (const auto& h : index_.search(q.data(), 1, dim, k)[0]) r.push_back({h.index, h.score});
+  const auto hits = index_.search(q.data(), 1, dim, k);
+  for (const auto& h : hits[0]) r.push_back({h.index, h.score});
   return r;
 }
 
