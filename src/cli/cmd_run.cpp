@@ -217,7 +217,7 @@ Action add_run(CLI::App& app) {
     if (auto r = run_image_task(a->image)) {
       result = *r;
     } else if (is_rag_model_dir(a->model_dir)) {
-      RagRequest r{a->task, {}, a->n_docs, a->max_new_tokens};
+      RagRequest r{a->task, {}, a->n_docs, a->max_new_tokens, a->num_beams};
       try {
         r.questions = read_inputs(*a);
         result = run_rag_pipeline(a->model_dir, a->docs, a->context_encoder, r);

@@ -6,7 +6,10 @@
 
 #include "core/error.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/rag_beam.h"
+#include "pipelines/text2text_pipeline.h"
 #include "templates/model.h"
+#include "templates/rag/rag_marginalize.h"
 #include "templates/rag/rag_model.h"
 #include "tokenizers/tokenizer.h"
 
@@ -191,7 +194,29 @@ json RagPipeline::retrieval(const std::string& question, int64_t k) {
                      {"embeddings", encoder_label_}}}};
 }
 
-json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new) {
+std::vector<float> RagPipeline::teacher_forced_logprobs(const Tensor& ids, const Tensor& mask, const Tensor& scores,
+                                                       const std::vector<int64_t>& answer) {
+  const int64_t n = ids.dim(0), T = int64_t(answer.size());
+  std::vector<float> r;
+  if (T == 0) return r;
+  const GenerateConfig& g = model_->generate_config();
+  const int64_t start = g.decoder_start_id ? *g.decoder_start_id : g.bos_id.value_or(0);
+  Tensor dec = Tensor::empty(DType::I64, {1, T});
+  dec.i64()[0] = start;
+  for (int64_t t = 1; t < T; ++t) dec.i64()[t] = answer[size_t(t - 1)];
+  TensorMap out = model_->forward({{"context_input_ids", ids}, {"context_attention_mask", mask},
+                                   {"decoder_input_ids", dec}, {"doc_scores", scores}});
+  const Tensor& logits = out.at("doc_logits");  // [n, T, V] whatever config.do_marginalize says
+  const int64_t V = logits.dim(2);
+  Tensor lp = logits.clone();
+  log_softmax_rows(lp.f32(), n * T, V);
+  r.resize(size_t(n * T));
+  for (int64_t d = 0; d < n; ++d)
+    for (int64_t t = 0; t < T; ++t) r[size_t(d * T + t)] = lp.f32()[(d * T + t) * V + answer[size_t(t)]];
+  return r;
+}
+
+json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new, int64_t num_beams) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   int64_t dim = 0;
@@ -230,15 +255,37 @@ json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new
     std::copy(index_.row(hits[size_t(d)].index), index_.row(hits[size_t(d)].index) + dim, emb.f32() + d * dim);
   Tensor scores = RagModel::doc_scores_from(qh, emb, "rag");
 
-  GenerateOptions opts;
-  opts.max_new_tokens = max_new;
-  opts.return_step_logits = true;
-  TensorMap out = model_->generate_from_contexts(ids, &mask, scores, opts);
-  const Tensor& seq = out.at("sequences");
-  const int64_t produced = seq.dim(1) - 1;
-  std::vector<uint32_t> answer_ids;
-  for (int64_t t = 1; t <= produced; ++t) answer_ids.push_back(uint32_t(seq.i64()[t]));
-  const std::string text = gtok_->decode(answer_ids, true);
+  std::vector<int64_t> answer_ids;
+  std::vector<float> tok_lp;  // [n, produced]: log p(answer token t | question, document d, earlier tokens)
+  double beam_score = NAN;
+  if (num_beams > 1) {
+    const RagGeneration& rg = model_->generation();
+    BeamSettings b;
+    b.num_beams = num_beams;
+    b.length_penalty = rg.length_penalty;
+    b.early_stopping = early_stopping_from(rg.early_stopping);
+    b.num_return_sequences = 1;
+    b.max_length = 1 + max_new;
+    b.decoder_prompt_len = 1;
+    b.eos_ids = model_->generate_config().eos_ids;
+    b.pad_id = pad;
+    BeamResult r = rag_beam_generate(*model_, ids, &mask, scores, b);
+    answer_ids.assign(r.sequences[0].begin() + 1, r.sequences[0].begin() + r.lengths[0]);
+    beam_score = r.scores[0];
+    tok_lp = teacher_forced_logprobs(ids, mask, scores, answer_ids);
+  } else {
+    GenerateOptions opts;
+    opts.max_new_tokens = max_new;
+    opts.return_step_logits = true;
+    TensorMap out = model_->generate_from_contexts(ids, &mask, scores, opts);
+    const Tensor& seq = out.at("sequences");
+    answer_ids.assign(seq.i64() + 1, seq.i64() + seq.dim(1));
+    const Tensor& lp = out.at("doc_token_logprobs");  // [1, n, produced]
+    tok_lp.assign(lp.f32(), lp.f32() + lp.numel());
+  }
+  const int64_t produced = int64_t(answer_ids.size());
+  std::vector<uint32_t> answer_u32(answer_ids.begin(), answer_ids.end());
+  const std::string text = gtok_->decode(answer_u32, true);
   const auto t_generated = clock::now();
 
   // Source attribution: prior p(d | q) = softmax(doc_scores); posterior p(d | q, answer) ∝ prior · p(answer | q, d).
@@ -247,12 +294,11 @@ json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new
   for (int64_t d = 0; d < n; ++d) mx = std::max(mx, double(scores.f32()[d]));
   double z = 0;
   for (int64_t d = 0; d < n; ++d) z += std::exp(double(scores.f32()[d]) - mx);
-  const Tensor& tok_lp = out.at("doc_token_logprobs");  // [1, n, produced]
   double pmx = -INFINITY;
   for (int64_t d = 0; d < n; ++d) {
     prior[size_t(d)] = std::exp(double(scores.f32()[d]) - mx) / z;
     double l = std::log(prior[size_t(d)]);
-    for (int64_t t = 0; t < produced; ++t) l += double(tok_lp.f32()[d * produced + t]);
+    for (int64_t t = 0; t < produced; ++t) l += double(tok_lp[size_t(d * produced + t)]);
     post[size_t(d)] = l;
     pmx = std::max(pmx, l);
   }
@@ -276,6 +322,7 @@ json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new
   return {{"question", question},
           {"answer", text},
           {"answer_token_ids", answer_ids},
+          {"sequence_score", std::isnan(beam_score) ? json(nullptr) : json(beam_score)},
           {"retrieved_docs", docs},
           {"context_used", contexts},
           {"source", {{"id", docs[size_t(best)]["id"]}, {"title", docs[size_t(best)]["title"]}, {"rank", best + 1}}},
@@ -284,7 +331,9 @@ json RagPipeline::answer(const std::string& question, int64_t k, int64_t max_new
             {"num_docs_retrieved", n},
             {"max_new_tokens", max_new},
             {"tokens_generated", produced},
-            {"decoding", "greedy (RAG-token marginalised log-probs)"},
+            {"decoding", num_beams > 1 ? "beam search (RAG-token marginalised log-probs)"
+                                       : "greedy (RAG-token marginalised log-probs)"},
+            {"num_beams", num_beams},
             {"index", "exact-inner-product"},
             {"documents_indexed", index_.size()},
             {"embedding_dim", index_.dim()},
@@ -306,7 +355,10 @@ json RagPipeline::run(const RagRequest& req) {
                             : g.max_new_tokens        ? *g.max_new_tokens
                                                       : std::max<int64_t>(g.max_length - 1, 0);
     json items = json::array();
-    for (const auto& q : req.questions) items.push_back(task == "document-retrieval" ? retrieval(q, k) : answer(q, k, max_new));
+    IA_CHECK(req.num_beams >= 0, "rag: num_beams must be positive, got ", req.num_beams);
+    const int64_t beams = req.num_beams > 0 ? req.num_beams : model_->generation().num_beams;
+    for (const auto& q : req.questions)
+      items.push_back(task == "document-retrieval" ? retrieval(q, k) : answer(q, k, max_new, beams));
     json payload = items.size() == 1 ? items[0] : items;
     return success_result(task == "document-retrieval" ? "rag_retrieval" : "rag_qa", payload);
   } catch (const std::exception& e) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor.h"
 #include "retrieval/documents.h"
 #include "retrieval/flat_index.h"
 
@@ -37,6 +38,7 @@ struct RagRequest {
   std::vector<std::string> questions;
   int64_t n_docs = 0;               // 0: config.n_docs
   int64_t max_new_tokens = -1;      // -1: the RAG generation config (max_length - 1 or max_new_tokens)
+  int64_t num_beams = 0;            // 0: the RAG generation config's num_beams (1 = greedy)
 };
 
 struct RetrievedDoc {
@@ -69,7 +71,10 @@ class RagPipeline {
   RagModel& model() { return *model_; }
 
  private:
-  nlohmann::json answer(const std::string& question, int64_t k, int64_t max_new);
+  nlohmann::json answer(const std::string& question, int64_t k, int64_t max_new, int64_t num_beams);
+  // Per-document log-probs [n, T] of `answer` under teacher forcing (attribution after beam search).
+  std::vector<float> teacher_forced_logprobs(const Tensor& ids, const Tensor& mask, const Tensor& scores,
+                                             const std::vector<int64_t>& answer);
   nlohmann::json retrieval(const std::string& question, int64_t k);
 
   std::string dir_;

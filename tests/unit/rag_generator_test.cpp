@@ -15,6 +15,9 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "formats/safetensors.h"
+#include "pipelines/rag_beam.h"
+#include "pipelines/text2text_pipeline.h"
+#include "templates/encoder_decoder/encdec_model.h"
 #include "templates/rag/rag_marginalize.h"
 #include "templates/rag/rag_model.h"
 
@@ -108,3 +111,67 @@ INSTANTIATE_TEST_SUITE_P(Generators, RagT5,
                          ::testing::Values("T5ForConditionalGeneration", "T5ForConditionalGeneration-v1_1-gated-gelu"),
                          [](const auto& info) { return info.param == "T5ForConditionalGeneration" ? std::string("tied")
                                                                                                  : std::string("gated_untied"); });
+
+// RAG-token beam search with one document is the generator's beam search over
+// log_softmax(log_softmax(logits)) = log_softmax(logits): the same beams and scores as the
+// encoder-decoder beam search (itself checked against transformers in tests/fixtures/beam_search).
+TEST_P(RagT5, OneDocumentBeamSearchIsTheGeneratorsBeamSearch) {
+  const std::string gdir = kModels + "/t5/" + GetParam();
+  std::string dir = make_rag(GetParam(), 1, "beam");
+  auto rag_owner = load_model(dir);
+  auto* rag = dynamic_cast<RagModel*>(rag_owner.get());
+  ASSERT_NE(rag, nullptr);
+  auto t5_owner = load_model(gdir);
+  auto* t5 = dynamic_cast<EncDecModel*>(t5_owner.get());
+  ASSERT_NE(t5, nullptr);
+  auto ref = SafetensorsFile::open(gdir + "/reference.safetensors");
+  Tensor ids = ref->tensor("generate.in.input_ids");
+  BeamSettings b;
+  b.num_beams = 3;
+  b.max_length = 1 + 6;
+  b.eos_ids = {1};
+  b.pad_id = 0;
+  BeamResult got = rag_beam_generate(*rag, ids, nullptr, Tensor::from_vector({0.5f}, {1, 1}), b);
+  std::vector<int64_t> source(ids.i64(), ids.i64() + ids.numel());
+  BeamResult want = beam_generate(*t5, source, b, t5->generate_config());
+  ASSERT_EQ(got.sequences.size(), want.sequences.size());
+  EXPECT_EQ(got.sequences[0], want.sequences[0]);
+  EXPECT_NEAR(got.scores[0], want.scores[0], 1e-4);
+  fs::remove_all(dir);
+}
+
+// Two documents, three beams, EOS disabled: the best beam's score must be the sum of its
+// tokens' marginalised log-probs (teacher-forced forward, no cache) over its length; a wrong
+// cache reorder or doc/beam layout breaks this.
+TEST(RagBeam, BestBeamScoreIsItsTeacherForcedLogProb) {
+  const std::string kRag = kModels + "/rag/RagTokenForGeneration";
+  auto owner = load_model(kRag);
+  auto* rag = dynamic_cast<RagModel*>(owner.get());
+  auto ref = SafetensorsFile::open(kRag + "/reference.safetensors");
+  Tensor ctx = ref->tensor("forward.in.context_input_ids"), mask = ref->tensor("forward.in.context_attention_mask");
+  Tensor scores = Tensor::from_vector({0.3f, -0.4f}, {1, 2});
+  BeamSettings b;
+  b.num_beams = 3;
+  b.max_length = 9;
+  b.eos_ids = {};
+  BeamResult r = rag_beam_generate(*rag, ctx, &mask, scores, b);
+  const std::vector<int64_t>& seq = r.sequences[0];
+  ASSERT_EQ(seq.size(), 9u);
+  EXPECT_EQ(seq[0], 2);  // decoder_start_token_id
+  Tensor dec = Tensor::empty(DType::I64, {1, 8});
+  for (int64_t t = 0; t < 8; ++t) dec.i64()[t] = seq[size_t(t)];
+  TensorMap out = rag->forward({{"context_input_ids", ctx}, {"context_attention_mask", mask},
+                                {"decoder_input_ids", dec}, {"doc_scores", scores}});
+  const Tensor& m = out.at("marginalized_logits");  // [1, 8, V]
+  double sum = 0;
+  for (int64_t t = 0; t < 8; ++t) sum += m.f32()[t * m.dim(2) + seq[size_t(t + 1)]];
+  EXPECT_NEAR(r.scores[0], sum / 8.0, 1e-4);
+  // Greedy decoding's path can never beat the best beam found with 3 beams here by more than rounding.
+  GenerateOptions o;
+  o.max_new_tokens = 8;
+  o.eos_stops = false;
+  TensorMap g = rag->generate_from_contexts(ctx, &mask, scores, o);
+  double greedy = 0;
+  for (int64_t t = 0; t < 8; ++t) greedy += g.at("step_logits").f32()[t * m.dim(2) + g.at("sequences").i64()[t + 1]];
+  EXPECT_GE(r.scores[0] + 1e-5, greedy / 8.0);
+}

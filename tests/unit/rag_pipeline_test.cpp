@@ -239,3 +239,20 @@ TEST(RagPipeline, CliRunsTheRagTask) {
   EXPECT_EQ(j["rag_qa"]["retrieved_docs"][0]["id"], reference()["questions"][1]["ranking"][0]);
   EXPECT_LE(j["rag_qa"]["answer_token_ids"].size(), 3u);
 }
+
+TEST(RagPipeline, BeamSearchAnswersWithAttribution) {
+  RagPipeline& p = indexed_pipeline();
+  RagRequest r;
+  r.questions = {"Who created Python?"};
+  r.max_new_tokens = 4;
+  r.num_beams = 3;
+  json out = p.run(r);
+  ASSERT_TRUE(out["success"].get<bool>()) << out.dump();
+  const json& qa = out["rag_qa"];
+  EXPECT_EQ(qa["parameters"]["num_beams"], 3);
+  EXPECT_TRUE(qa["sequence_score"].is_number());
+  EXPECT_GE(qa["answer_token_ids"].size(), 1u);
+  double post = 0;
+  for (const auto& d : qa["retrieved_docs"]) post += d["answer_posterior"].get<double>();
+  EXPECT_NEAR(post, 1.0, 1e-9);
+}

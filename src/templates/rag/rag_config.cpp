@@ -37,7 +37,10 @@ const json& generation_field_defaults() {
                          {"remove_invalid_values", false},
                          {"renormalize_logits", false},
                          {"exponential_decay_length_penalty", nullptr},
-                         {"num_beams", 1}};
+                         {"num_beams", 1},
+                         {"num_return_sequences", 1},
+                         {"length_penalty", 1.0},
+                         {"early_stopping", false}};
   return d;
 }
 
@@ -91,6 +94,8 @@ RagGeneration rag_generation_config(const HFConfig* generation_config, const HFC
   r.num_beams = src->get_int("num_beams", 1);
   IA_CHECK(r.num_beams >= 1, src->label(), ": num_beams must be at least 1, got ", r.num_beams);
   r.num_return_sequences = src->get_int("num_return_sequences", 1);
+  r.length_penalty = src->get_float("length_penalty", 1.0);
+  if (src->has("early_stopping")) r.early_stopping = src->raw()["early_stopping"];
   return r;
 }
 

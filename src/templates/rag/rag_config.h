@@ -8,11 +8,6 @@
 
 namespace ia {
 
-struct RagGeneration {
-  GenerateConfig config;
-  int64_t num_beams = 1, num_return_sequences = 1;
-};
-
 RagSettings rag_settings_from_config(const HFConfig& config, const HFConfig& generator);
 // generation_config: generation_config.json when present (else null). generator_class_defaults:
 // the generator config class's defaults for keys its sub-config may omit (BartConfig forced_eos_token_id = 2).

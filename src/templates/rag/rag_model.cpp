@@ -76,6 +76,7 @@ RagModel::RagModel(const ModelContext& ctx) : architecture_(ctx.architecture) {
                                            class_defaults);
   gcfg_ = rg.config;
   num_beams_ = rg.num_beams;
+  generation_ = rg;
 }
 
 RagModel::~RagModel() = default;
@@ -184,6 +185,7 @@ TensorMap RagModel::forward(const TensorMap& in) {
   // RagSequenceForGeneration return the per-document logits.
   const bool token = architecture_.empty() || architecture_ == "RagTokenForGeneration";
   out["logits"] = token && s_.do_marginalize ? marg : logits;
+  out["doc_logits"] = logits;  // per document, always (attribution, RAG-sequence scoring)
   if (pooler.defined()) out["question_pooler_output"] = pooler;
   if (auto it = g.find("encoder_last_hidden_state"); it != g.end()) out["generator_enc_last_hidden_state"] = it->second;
   return out;

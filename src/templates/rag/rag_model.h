@@ -34,6 +34,14 @@ struct RagSettings {
   int64_t retrieval_vector_size = 768;
 };
 
+// The generation config RagTokenForGeneration.generate uses (rag_config.cpp).
+struct RagGeneration {
+  GenerateConfig config;
+  int64_t num_beams = 1, num_return_sequences = 1;
+  double length_penalty = 1.0;
+  nlohmann::json early_stopping = false;  // true, false or "never"
+};
+
 class RagModel : public Model {
  public:
   explicit RagModel(const ModelContext& ctx);
@@ -45,7 +53,7 @@ class RagModel : public Model {
   // (optional for BART: shifted contexts), decoder_attention_mask (optional), and doc_scores [B, n] or
   // question_input_ids (or input_ids) [B, Q] (+ question_attention_mask) with retrieved_doc_embeds [B, n, H].
   // Outputs: logits (per document [B*n, T, V]; marginalised [B, T, V] when config.do_marginalize),
-  // marginalized_logits [B, T, V], doc_scores, question_pooler_output (when the question was encoded),
+  // marginalized_logits [B, T, V], doc_logits (per document [B*n, T, V], always), doc_scores, question_pooler_output (when the question was encoded),
   // generator_enc_last_hidden_state.
   TensorMap forward(const TensorMap& inputs) override;
   // RagTokenForGeneration.generate: greedy over marginalised log-probs with the generator's
@@ -58,6 +66,7 @@ class RagModel : public Model {
   Model& question_encoder() { return *qenc_; }
   EncDecModel& generator() { return *gen_; }
   const GenerateConfig& generate_config() const { return gcfg_; }
+  const RagGeneration& generation() const { return generation_; }
   int64_t vocab() const;
   int64_t question_hidden() const { return q_hidden_; }
 
@@ -76,6 +85,7 @@ class RagModel : public Model {
   std::string type_ = "rag", architecture_;
   RagSettings s_;
   GenerateConfig gcfg_;
+  RagGeneration generation_;
   std::unique_ptr<Model> qenc_;
   std::unique_ptr<EncDecModel> gen_;
   std::string qenc_type_, gen_type_;
