@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "formats/safetensors.h"
+#include "templates/encoder_decoder/encdec_model.h"
 #include "templates/rag/rag_marginalize.h"
 #include "templates/rag/rag_model.h"
 
@@ -176,5 +177,56 @@ TEST(RagModel, ConfigWithoutGeneratorIsAnError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("generator"), std::string::npos) << e.what();
   }
+  fs::remove_all(dir);
+}
+
+// RagSequenceForGeneration: the answer is the per-document greedy candidate with the lowest
+// RAG-sequence NLL (get_nll, exclude_bos_score): recomputed here from the per-document logits.
+TEST(RagSequence, PicksTheCandidateWithTheLowestNll) {
+  std::string dir = edited_copy("seq", [](nlohmann::json& c) { c["architectures"] = {"RagSequenceForGeneration"}; });
+  auto owner = load_model(dir);
+  auto* m = dynamic_cast<RagModel*>(owner.get());
+  ASSERT_NE(m, nullptr);
+  TensorMap in = reference_inputs();
+  in.erase("decoder_input_ids");
+  GenerateOptions o;
+  o.max_new_tokens = 5;
+  o.eos_stops = false;
+  TensorMap out = m->generate(in, o);
+  const Tensor& seq = out.at("sequences");
+  ASSERT_EQ(seq.dim(0), 1);
+  ASSERT_EQ(seq.dim(1), 6);
+  Tensor scores = m->forward(in).at("doc_scores");
+  // Candidates: the generator's greedy decoding of each context (mask inferred from pad = 1).
+  Tensor ctx = in["context_input_ids"];
+  TensorMap cands = m->generator().generate({{"input_ids", ctx}}, o);
+  const Tensor& cs = cands.at("sequences");  // [2, 6]
+  std::vector<double> nll;
+  for (int64_t c = 0; c < 2; ++c) {
+    Tensor dec = Tensor::empty(DType::I64, {1, 6});
+    std::copy(cs.i64() + c * 6, cs.i64() + c * 6 + 6, dec.i64());
+    TensorMap f = m->forward({{"context_input_ids", ctx}, {"context_attention_mask", in["context_attention_mask"]},
+                              {"decoder_input_ids", dec}, {"doc_scores", scores}});
+    Tensor lp = f.at("doc_logits").clone();  // [2, 6, V]
+    const int64_t V = lp.dim(2);
+    log_softmax_rows(lp.f32(), 12, V);
+    const double s0 = scores.f32()[0], s1 = scores.f32()[1], mx = std::max(s0, s1);
+    const double lz = mx + std::log(std::exp(s0 - mx) + std::exp(s1 - mx));
+    std::vector<double> per_doc;
+    for (int64_t d = 0; d < 2; ++d) {
+      double s = 0;
+      for (int64_t t = 0; t < 6; ++t) {
+        const int64_t target = t + 1 < 6 ? dec.i64()[t + 1] : 1;  // shifted left, pad (1) appended
+        if (target == 1) continue;
+        if (t == 0 && dec.i64()[1] == 0) continue;  // exclude_bos_score when the first target is bos (0)
+        s += lp.f32()[(d * 6 + t) * V + target] + (t == 1 ? scores.f32()[d] - lz : 0.0);
+      }
+      per_doc.push_back(s);
+    }
+    const double m2 = std::max(per_doc[0], per_doc[1]);
+    nll.push_back(-(m2 + std::log(std::exp(per_doc[0] - m2) + std::exp(per_doc[1] - m2))));
+  }
+  const int64_t best = nll[1] < nll[0] ? 1 : 0;
+  for (int64_t t = 0; t < 6; ++t) EXPECT_EQ(seq.i64()[t], cs.i64()[best * 6 + t]) << t;
   fs::remove_all(dir);
 }

@@ -17,9 +17,10 @@
 namespace ia {
 
 TensorMap RagModel::generate(const TensorMap& in, const GenerateOptions& opts) {
-  if (architecture_ == "RagSequenceForGeneration")
-    throw Unsupported("rag: RagSequenceForGeneration.generate (per-document beam search and rescoring) is not implemented");
   Tensor scores = scores_from_inputs(in, nullptr);
+  if (architecture_ == "RagSequenceForGeneration")
+    return generate_sequence(require_input(in, "context_input_ids", "rag"), optional_input(in, "context_attention_mask"),
+                             scores, opts);
   return generate_from_contexts(require_input(in, "context_input_ids", "rag"),
                                 optional_input(in, "context_attention_mask"), scores, opts);
 }

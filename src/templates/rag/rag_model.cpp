@@ -77,6 +77,17 @@ RagModel::RagModel(const ModelContext& ctx) : architecture_(ctx.architecture) {
   gcfg_ = rg.config;
   num_beams_ = rg.num_beams;
   generation_ = rg;
+  seq_.do_deduplication = c.get_bool("do_deduplication", true);
+  seq_.num_return_sequences = c.get_int("num_return_sequences", 1);
+  IA_CHECK(seq_.num_return_sequences >= 1, c.label(), ": num_return_sequences must be at least 1");
+  seq_.num_beams = c.get_int("num_beams", 1);
+  seq_.label_smoothing = c.get_float("label_smoothing", 0.0);
+  // get_nll: `self.config.bos_token_id or self.config.generator.bos_token_id` (0 counts as unset).
+  const int64_t top_bos = c.get_int("bos_token_id", 0);
+  if (top_bos != 0) seq_.bos_id = top_bos;
+  else if (gc.has("bos_token_id")) seq_.bos_id = gc.get_int("bos_token_id");
+  else if (gen_type_ == "bart") seq_.bos_id = 0;  // BartConfig default
+  seq_.pad_id = gc.get_int("pad_token_id", gen_type_ == "bart" ? 1 : 0);
 }
 
 RagModel::~RagModel() = default;

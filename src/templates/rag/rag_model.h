@@ -13,6 +13,7 @@
 // The rag pipeline (pipelines/rag_pipeline) does the retrieval and calls the API below.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,10 +78,26 @@ class RagModel : public Model {
   // Greedy RAG-token decoding over explicit contexts (the pipeline's entry).
   TensorMap generate_from_contexts(const Tensor& context_ids, const Tensor* context_mask, const Tensor& doc_scores,
                                    const GenerateOptions& opts);
+  // RagSequenceForGeneration.generate (greedy per document, NLL rescoring): sequences
+  // [B * num_return_sequences, L] (rag_sequence.cpp).
+  TensorMap generate_sequence(const Tensor& context_ids, const Tensor* context_mask, const Tensor& doc_scores,
+                              const GenerateOptions& opts);
 
  private:
   Tensor scores_from_inputs(const TensorMap& in, Tensor* pooler_out);
   void check_contexts(const Tensor& ctx, const Tensor* mask, int64_t batch, int64_t n_docs) const;
+  // RAG-sequence NLL of one candidate over the n contexts of one question (get_nll).
+  double sequence_loss(const Tensor& ctx, const Tensor& mask, const float* doc_scores, const std::vector<int64_t>& cand,
+                       bool use_bos);
+
+  // RagSequenceForGeneration settings.
+  struct SequenceSettings {
+    bool do_deduplication = true;
+    int64_t num_return_sequences = 1, num_beams = 1;  // RagConfig attributes (not the generation config)
+    double label_smoothing = 0.0;
+    std::optional<int64_t> bos_id;  // config.bos_token_id or generator.bos_token_id (Python `or`)
+    int64_t pad_id = 1;             // generator.pad_token_id
+  } seq_;
 
   std::string type_ = "rag", architecture_;
   RagSettings s_;
