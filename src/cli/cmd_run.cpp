@@ -12,6 +12,7 @@
 #include "pipelines/pipeline_result.h"
 #include "pipelines/moe_pipeline.h"
 #include "pipelines/rag_pipeline.h"
+#include "pipelines/stable_diffusion_task.h"
 #include "pipelines/state_space_pipeline.h"
 #include "pipelines/text2text_pipeline.h"
 #include "pipelines/text_pipeline.h"
@@ -33,6 +34,8 @@ struct RunArgs {
   std::vector<std::string> stop;
   std::vector<std::string> language;  // Whisper
   std::string speech_task;            // Whisper: transcribe / translate
+  double chunk_length_s = -1, stride_length_s = -1;  // Whisper long audio
+  bool return_timestamps = false, return_language = false;
   int64_t chunk_size = 0, experts_per_token = 0;  // state-space / moe pipelines
   std::string save_state, load_state;
   int64_t num_beams = 0, num_return_sequences = 0;  // text2text (0: generation_config)
@@ -43,6 +46,7 @@ struct RunArgs {
   std::string system;
   std::string docs, context_encoder;  // rag
   int64_t n_docs = 0;
+  SdTaskArgs sd;  // Stable Diffusion pipeline directories (stable_diffusion_task.h)
 };
 
 void apply_generation_flags(const RunArgs& a, GenerationSettings& g) {
@@ -66,7 +70,7 @@ Family family_of(const std::string& dir) {
 }
 
 // Vision, vision-text and multimodal models: --input / --input-file are images.
-nlohmann::json run_vision_family(const RunArgs& a) {
+nlohmann::json run_vision_family(const RunArgs& a, bool& streamed) {
   VisionRequest req;
   req.task = a.task;
   if (!a.input.empty()) req.images.push_back(a.input);
@@ -82,6 +86,19 @@ nlohmann::json run_vision_family(const RunArgs& a) {
   req.prompt = a.image.prompt;
   req.top_k = a.label_top_k;
   req.max_new_tokens = a.max_new_tokens;
+  // image-text-to-text: the generation config's settings with the command line's on top, streamed.
+  ModelContext ctx = ModelContext::open(a.model_dir);
+  const FamilyTemplate* t = find_template(ctx.model_type);
+  if (t && t->family == Family::Multimodal) {
+    GenerationSettings g = generation_defaults(ctx.generation_config, ctx.config);
+    apply_generation_flags(a, g);
+    req.generation = g;
+    if (!a.json && !a.no_stream)
+      req.on_text = [&streamed](const std::string& piece) {
+        std::cout << piece << std::flush;
+        streamed = true;
+      };
+  }
   return run_image_family_pipeline(a.model_dir, req);
 }
 
@@ -127,6 +144,10 @@ int run_audio(const RunArgs& a) {
   r.whisper_task = a.speech_task;
   r.max_new_tokens = a.max_new_tokens;
   r.top_k = a.label_top_k;
+  r.chunk_length_s = a.chunk_length_s;
+  r.stride_length_s = a.stride_length_s;
+  r.return_timestamps = a.return_timestamps;
+  r.return_language = a.return_language;
   nlohmann::json result;
   try {
     result = AudioPipeline(a.model_dir).run(r);
@@ -183,6 +204,11 @@ Action add_run(CLI::App& app) {
   cmd->add_flag("--no-rle", a->image.no_rle, "mask-generation: leave RLE masks out of the JSON");
   cmd->add_option("--language", a->language, "Whisper: language (code, name or token; one, or one per input)");
   cmd->add_option("--speech-task", a->speech_task, "Whisper: transcribe or translate");
+  cmd->add_option("--chunk-length", a->chunk_length_s,
+                  "Whisper: seconds per window for long audio (default: the model's 30 s window; 0: no chunking)");
+  cmd->add_option("--stride-length", a->stride_length_s, "Whisper: seconds of overlap on each side (default chunk/6)");
+  cmd->add_flag("--return-timestamps", a->return_timestamps, "Whisper: segments with start/end times in \"chunks\"");
+  cmd->add_flag("--return-language", a->return_language, "Whisper: each segment's language in \"chunks\"");
   cmd->add_option("--chunk-size", a->chunk_size, "state-space: prefill the prompt in chunks of N tokens");
   cmd->add_option("--save-state", a->save_state, "state-space: write the recurrent state after generation to FILE");
   cmd->add_option("--load-state", a->load_state, "state-space: continue from a state FILE (input = continuation)");
@@ -200,7 +226,34 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--docs", a->docs, "rag: documents, JSONL/JSON objects with text, title (and optional embedding)");
   cmd->add_option("--context-encoder", a->context_encoder, "rag: DPR context encoder directory that embeds --docs");
   cmd->add_option("--n-docs", a->n_docs, "rag: documents to retrieve (default: config n_docs)");
-  return [a]() {
+  cmd->add_option("--negative-prompt", a->sd.negative_prompt, "Stable Diffusion: negative prompt");
+  cmd->add_option("--steps", a->sd.steps, "Stable Diffusion: denoising steps (default 50)");
+  cmd->add_option("--guidance", a->sd.guidance, "Stable Diffusion: classifier-free guidance scale (default 7.5)");
+  cmd->add_option("--strength", a->sd.strength, "Stable Diffusion image-to-image / inpainting: strength");
+  cmd->add_option("--scheduler", a->sd.scheduler, "Stable Diffusion: scheduler class (e.g. EulerDiscreteScheduler)");
+  cmd->add_option("--height", a->sd.height, "Stable Diffusion: image height");
+  cmd->add_option("--width", a->sd.width, "Stable Diffusion: image width");
+  cmd->add_option("--mask", a->sd.mask, "Stable Diffusion inpainting: mask image (white = repaint)");
+  cmd->add_option("--out", a->sd.out, "Stable Diffusion: write the image as PNG here");
+  auto* seed_opt = cmd->get_option("--seed");
+  return [a, seed_opt]() {
+    if (is_stable_diffusion_dir(a->model_dir)) {
+      a->sd.model_dir = a->model_dir, a->sd.task = a->task, a->sd.image = a->image.image;
+      a->sd.prompt = a->image.prompt.empty() ? a->input : a->image.prompt;
+      a->sd.seed = a->seed, a->sd.seed_given = seed_opt->count() > 0;
+      const nlohmann::json r = run_stable_diffusion_task(a->sd);
+      if (a->json) {
+        std::cout << r.dump(2) << std::endl;
+      } else if (!r.value("success", false)) {
+        std::cerr << "error: " << r.value("error", "") << std::endl;
+      } else {  // without the base64 image (use --json for it, --out for a file)
+        nlohmann::json shown = r;
+        shown.erase("hardware");
+        shown["diffusion_output"].erase("images");
+        std::cout << shown.dump(2) << std::endl;
+      }
+      return r.value("success", false) ? 0 : 1;
+    }
     if (a->chat) {
       ChatRunOptions c{a->model_dir, a->input, a->input_file, a->system, a->json, a->no_stream};
       return run_chat(c, [a](GenerationSettings& g) { apply_generation_flags(*a, g); });
@@ -227,7 +280,7 @@ Action add_run(CLI::App& app) {
     } else if (is_image_family_dir(a->model_dir)) {
       try {
         if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");
-        result = run_vision_family(*a);
+        result = run_vision_family(*a, streamed);
       } catch (const std::exception& e) {
         result = error_result(e.what());
       }
