@@ -70,7 +70,12 @@ RagPipeline::RagPipeline(const std::string& dir) : dir_(dir) {
   owner_ = load_model(dir);
   model_ = dynamic_cast<RagModel*>(owner_.get());
   IA_CHECK(model_, dir, ": not a RAG model (model_type '", owner_->model_type(), "'); the rag pipeline needs model_type rag");
-  const fs::path q = fs::path(dir) / "question_encoder_tokenizer", g = fs::path(dir) / "generator_tokenizer";
+  // RagTokenizer.save_pretrained layout; a directory with one tokenizer.json at its root
+  // (question encoder and generator sharing a vocabulary) uses it for both.
+  fs::path q = fs::path(dir) / "question_encoder_tokenizer", g = fs::path(dir) / "generator_tokenizer";
+  const bool shared = !fs::exists(q / "tokenizer.json") && !fs::exists(g / "tokenizer.json") &&
+                      fs::exists(fs::path(dir) / "tokenizer.json");
+  if (shared) q = g = fs::path(dir);
   qtok_ = std::make_unique<Tokenizer>(open_tokenizer(q.string(), "question encoder"));
   gtok_ = std::make_unique<Tokenizer>(open_tokenizer(g.string(), "generator"));
   // transformers sets the backend's truncation/padding per call: the question is encoded with

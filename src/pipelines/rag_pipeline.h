@@ -16,7 +16,8 @@
 // token log-probs of the generated answer.
 //
 // Tokenizers are read from the RAG directory as RagTokenizer.save_pretrained lays them out:
-// question_encoder_tokenizer/ and generator_tokenizer/ (tokenizer.json each).
+// question_encoder_tokenizer/ and generator_tokenizer/ (tokenizer.json each); a directory
+// with neither but a root tokenizer.json uses that one for both.
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>

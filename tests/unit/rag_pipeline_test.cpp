@@ -256,3 +256,19 @@ TEST(RagPipeline, BeamSearchAnswersWithAttribution) {
   for (const auto& d : qa["retrieved_docs"]) post += d["answer_posterior"].get<double>();
   EXPECT_NEAR(post, 1.0, 1e-9);
 }
+
+TEST(RagPipeline, RootTokenizerServesBothSides) {
+  // A RAG directory with one tokenizer.json (shared vocabulary) instead of the two subfolders.
+  fs::path dir = fs::temp_directory_path() / ("ia_rag_roottok_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"config.json", "generation_config.json"}) fs::copy_file(kRag + "/" + f, dir / f);
+  fs::create_symlink(fs::canonical(kRag + "/model.safetensors"), dir / "model.safetensors");
+  fs::copy_file(kRag + "/question_encoder_tokenizer/tokenizer.json", dir / "tokenizer.json");
+  RagPipeline p(dir.string());
+  p.index_documents(kDocs, kCtx);
+  auto hits = p.retrieve("Who created Python?", 3);
+  for (size_t r = 0; r < hits.size(); ++r)
+    EXPECT_EQ(p.documents().docs[size_t(hits[r].index)].id, reference()["questions"][1]["ranking"][r].get<std::string>());
+  fs::remove_all(dir);
+}
