@@ -11,6 +11,7 @@
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/pipeline_result.h"
 #include "pipelines/moe_pipeline.h"
+#include "pipelines/rag_pipeline.h"
 #include "pipelines/stable_diffusion_task.h"
 #include "pipelines/state_space_pipeline.h"
 #include "pipelines/text2text_pipeline.h"
@@ -43,6 +44,8 @@ struct RunArgs {
   std::string candidate_labels, hypothesis_template = "a photo of {}.";  // image tasks
   bool chat = false;
   std::string system;
+  std::string docs, context_encoder;  // rag
+  int64_t n_docs = 0;
   SdTaskArgs sd;  // Stable Diffusion pipeline directories (stable_diffusion_task.h)
 };
 
@@ -220,6 +223,9 @@ Action add_run(CLI::App& app) {
                 "Chat through the tokenizer's chat template: interactive on stdin, or one reply to --input / "
                 "--input-file messages.json");
   cmd->add_option("--system", a->system, "--chat: system message");
+  cmd->add_option("--docs", a->docs, "rag: documents, JSONL/JSON objects with text, title (and optional embedding)");
+  cmd->add_option("--context-encoder", a->context_encoder, "rag: DPR context encoder directory that embeds --docs");
+  cmd->add_option("--n-docs", a->n_docs, "rag: documents to retrieve (default: config n_docs)");
   cmd->add_option("--negative-prompt", a->sd.negative_prompt, "Stable Diffusion: negative prompt");
   cmd->add_option("--steps", a->sd.steps, "Stable Diffusion: denoising steps (default 50)");
   cmd->add_option("--guidance", a->sd.guidance, "Stable Diffusion: classifier-free guidance scale (default 7.5)");
@@ -263,6 +269,14 @@ Action add_run(CLI::App& app) {
     if (a->image.image.empty()) a->image.image = a->input;
     if (auto r = run_image_task(a->image)) {
       result = *r;
+    } else if (is_rag_model_dir(a->model_dir)) {
+      RagRequest r{a->task, {}, a->n_docs, a->max_new_tokens, a->num_beams};
+      try {
+        r.questions = read_inputs(*a);
+        result = run_rag_pipeline(a->model_dir, a->docs, a->context_encoder, r);
+      } catch (const std::exception& e) {
+        result = error_result(e.what());
+      }
     } else if (is_image_family_dir(a->model_dir)) {
       try {
         if (!a->labels.empty()) a->label_top_k = parse_count(a->labels, "--labels");

@@ -132,6 +132,14 @@ json converted(const ClipFiles& f, const std::string& dir) {
   t["normalizer"] = {{"type", "Sequence"},
                      {"normalizers",
                       json::array({{{"type", "NFC"}},
+                                   // What the slow CLIPTokenizer (the one diffusers pipelines load)
+                                   // does before its regex and CLIPConverter leaves out: BasicTokenizer's
+                                   // control-character cleanup and spaces around CJK characters.
+                                   {{"type", "BertNormalizer"},
+                                    {"clean_text", true},
+                                    {"handle_chinese_chars", true},
+                                    {"strip_accents", false},
+                                    {"lowercase", true}},
                                    {{"type", "Replace"}, {"pattern", {{"Regex", "\\s+"}}}, {"content", " "}},
                                    {{"type", "Lowercase"}}})}};
   t["pre_tokenizer"] = {

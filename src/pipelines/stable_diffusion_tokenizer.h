@@ -1,7 +1,8 @@
 // The CLIP tokenizer of a diffusers pipeline directory (tokenizer/vocab.json +
 // merges.txt + tokenizer_config.json, the files CLIPTokenizer reads): converted
-// in memory to the tokenizer.json that transformers' CLIPConverter builds, then
-// run by ia::Tokenizer. Encodes prompts as the pipelines do: padding to
+// in memory to the tokenizer.json that transformers' CLIPConverter builds (plus
+// the slow tokenizer's BasicTokenizer cleanup: control characters dropped, CJK
+// characters split apart), then run by ia::Tokenizer. Encodes prompts as the pipelines do: padding to
 // model_max_length, truncation.
 #pragma once
 #include <cstdint>

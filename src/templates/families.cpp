@@ -18,6 +18,7 @@ FamilyTemplate vision_text_template();      // templates/vision_text/
 FamilyTemplate multimodal_template();       // templates/multimodal/
 FamilyTemplate sam_template();              // templates/sam/
 FamilyTemplate blip_template();             // templates/blip/
+FamilyTemplate rag_template();              // templates/rag/
 
 const char* family_name(Family f) {
   switch (f) {
@@ -72,6 +73,7 @@ const std::vector<FamilyTemplate>& family_templates() {
       multimodal_template(),
       sam_template(),
       blip_template(),
+      rag_template(),
   };
   return t;
 }

@@ -50,26 +50,38 @@ void run_pipeline_case(const StableDiffusionPipeline& pipe, const json& kase, co
   if (inputs.contains("latents")) req.latents = spec_tensor(inputs["latents"], st, "latents").to_f32();
   if (inputs.contains("image_u8")) req.image = sd_image::image_from_tensor(spec_tensor(inputs["image_u8"], st, "image_u8"), "image_u8");
   if (inputs.contains("mask_u8")) req.mask = sd_image::image_from_tensor(spec_tensor(inputs["mask_u8"], st, "mask_u8"), "mask_u8");
-  // The reference replaced every random draw by a given tensor; hand them out by purpose.
-  std::map<std::string, Tensor> given;
+  req.eta = inputs.value("eta", req.eta);
+  req.guidance_rescale = inputs.value("guidance_rescale", 0.0);
+  // The reference replaced every random draw by a given tensor; hand them out by purpose,
+  // in order: vae_noise, vae_noise_2, ... (posterior samples), noise, and per-step noise
+  // stacked [steps, ...] (step_noise / variance_noise).
+  std::map<std::string, std::vector<Tensor>> given;
   for (const auto& [key, purpose] : std::vector<std::pair<std::string, std::string>>{
-           {"vae_noise", "vae"}, {"noise", "noise"}, {"step_noise", "step"}, {"variance_noise", "step"}})
-    if (inputs.contains(key)) given[purpose] = spec_tensor(inputs[key], st, key).to_f32();
-  std::map<std::string, int64_t> used;
-  req.draw = [&](const Shape& shape, const std::string& purpose) -> Tensor {
-    auto it = given.find(purpose);
-    if (it == given.end()) {
-      // Schedulers that draw noise they do not use (Euler with s_churn = 0) get zeros.
-      if (purpose == "step") return Tensor::zeros(DType::F32, shape);
-      fail("the pipeline drew '", purpose, "' noise but the reference gives none");
+           {"vae_noise", "vae"}, {"noise", "noise"}, {"latents_noise", "latents"}})
+    for (int k = 1; k < 16; ++k) {
+      const std::string name = k == 1 ? key : cat(key, "_", k);
+      if (!inputs.contains(name)) break;
+      given[purpose].push_back(spec_tensor(inputs[name], st, name).to_f32());
     }
-    const Tensor& t = it->second;
-    if (t.shape() == shape && used[purpose]++ == 0) return t;
-    // Per-step noise stored stacked [steps, ...].
-    const int64_t k = purpose == "step" ? used[purpose]++ : -1;
-    IA_CHECK(k >= 0 && t.rank() == int(shape.size()) + 1 && k < t.dim(0), "given '", purpose, "' noise of shape ",
-             shape_str(t.shape()), " does not fit a draw of ", shape_str(shape));
-    return slice0(t, k);
+  Tensor step_noise;
+  for (const char* key : {"step_noise", "variance_noise"})
+    if (inputs.contains(key)) step_noise = spec_tensor(inputs[key], st, key).to_f32();
+  std::map<std::string, size_t> used;
+  req.draw = [&](const Shape& shape, const std::string& purpose) -> Tensor {
+    const size_t k = used[purpose]++;
+    if (purpose == "step") {
+      // Schedulers that draw noise they do not use (Euler with s_churn = 0) may get zeros.
+      if (!step_noise.defined()) return Tensor::zeros(DType::F32, shape);
+      IA_CHECK(step_noise.rank() == int(shape.size()) + 1 && int64_t(k) < step_noise.dim(0), "given step noise of shape ",
+               shape_str(step_noise.shape()), " does not fit draw ", k, " of ", shape_str(shape));
+      return slice0(step_noise, int64_t(k));
+    }
+    auto it = given.find(purpose);
+    IA_CHECK(it != given.end() && k < it->second.size(), "the pipeline drew '", purpose, "' noise #", k + 1,
+             " but the reference gives ", it == given.end() ? 0 : it->second.size());
+    IA_CHECK(it->second[k].shape() == shape, "given '", purpose, "' noise has shape ", shape_str(it->second[k].shape()),
+             ", the draw ", shape_str(shape));
+    return it->second[k];
   };
 
   SdTrace trace;

@@ -208,3 +208,72 @@ TEST(DiffusionPipeline, CliErrorsAreJson) {
   EXPECT_EQ(m.code, 1);
   EXPECT_NE(nlohmann::json::parse(m.out)["error"].get<std::string>().find("--image"), std::string::npos);
 }
+
+// guidance_scale <= 1 turns classifier-free guidance off: one UNet row, no negative prompt.
+TEST(DiffusionPipeline, NoGuidanceRunsOneRow) {
+  auto pipe = ia::StableDiffusionPipeline::load(sd_dir("StableDiffusionPipeline"));
+  ia::SdRequest req;
+  req.prompt = "a cat";
+  req.num_inference_steps = 2;
+  req.guidance_scale = 1.0;
+  ia::SdTrace trace;
+  pipe->run(req, &trace);
+  ASSERT_FALSE(trace.unet_input.empty());
+  EXPECT_EQ(trace.unet_input[0].dim(0), 1);
+  EXPECT_TRUE(trace.negative_ids.empty());
+  req.guidance_scale = 3.0;
+  ia::SdTrace cfg;
+  pipe->run(req, &cfg);
+  EXPECT_EQ(cfg.unet_input[0].dim(0), 2);
+  EXPECT_EQ(cfg.negative_ids.size(), 77u);
+}
+
+// image-to-image with a sigma scheduler starts at t_start through set_begin_index.
+TEST(DiffusionPipeline, ImageToImageStartsPartWay) {
+  auto pipe = ia::StableDiffusionPipeline::load(sd_dir("StableDiffusionPipeline"));
+  ia::SdRequest req;
+  req.task = ia::SdTask::ImageToImage;
+  req.prompt = "a cat";
+  req.num_inference_steps = 6;
+  req.strength = 0.5;
+  req.scheduler_class = "EulerDiscreteScheduler";
+  req.image.width = 40;  // rounded down to 40 (a multiple of 8)
+  req.image.height = 35; // rounded down to 32
+  req.image.rgb.assign(size_t(40 * 35 * 3), 128);
+  ia::SdTrace trace;
+  const ia::SdResult r = pipe->run(req, &trace);
+  EXPECT_EQ(r.height, 32);
+  EXPECT_EQ(r.width, 40);
+  EXPECT_EQ(r.unet_calls, 3);  // int(6 * 0.5) steps
+  ASSERT_EQ(trace.timesteps.numel(), 3);
+  EXPECT_EQ(trace.timesteps.dtype(), ia::DType::F32);
+  EXPECT_EQ(trace.preprocessed_image.shape(), (ia::Shape{1, 3, 32, 40}));
+  EXPECT_NEAR(trace.preprocessed_image.f32()[0], 2.0f * 128 / 255 - 1, 1e-6);
+  req.strength = 1.5;
+  EXPECT_NE(error_of([&] { pipe->run(req); }).find("strength"), std::string::npos);
+}
+
+// Legacy (4-channel UNet) inpainting keeps the unmasked region from the image latents:
+// with an all-black mask nothing is repainted, so the prompt cannot change the result.
+TEST(DiffusionPipeline, LegacyInpaintingKeepsUnmaskedLatents) {
+  auto pipe = ia::StableDiffusionPipeline::load(sd_dir("StableDiffusionPipeline"));
+  ia::SdRequest req;
+  req.task = ia::SdTask::Inpainting;
+  req.num_inference_steps = 2;
+  req.seed = 11;
+  req.image.width = req.image.height = 32;
+  req.image.rgb.resize(32 * 32 * 3);
+  for (size_t i = 0; i < req.image.rgb.size(); ++i) req.image.rgb[i] = uint8_t(i * 7);
+  req.mask.width = req.mask.height = 32;
+  req.mask.rgb.assign(32 * 32 * 3, 0);
+  req.prompt = "a cat";
+  const ia::SdResult a = pipe->run(req);
+  req.prompt = "a dog on the moon";
+  const ia::SdResult b = pipe->run(req);
+  EXPECT_EQ(a.image_u8.rgb, b.image_u8.rgb);
+  req.mask.rgb.assign(32 * 32 * 3, 255);  // repaint everything: the prompt matters again
+  const ia::SdResult c = pipe->run(req);
+  req.prompt = "a cat";
+  const ia::SdResult d = pipe->run(req);
+  EXPECT_NE(c.image_u8.rgb, d.image_u8.rgb);
+}

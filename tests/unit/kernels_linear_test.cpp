@@ -122,5 +122,41 @@ TEST(KernelsLinear, ElementwiseHelpers) {
   EXPECT_EQ(y, (std::vector<float>{10, 17.5f, 27}));
 }
 
+// Decode callers split a step across their own threads: every split covers the columns
+// exactly once, inner boundaries on 16 columns, and the slices together equal linear_parts().
+TEST(KernelsLinearParts, ColumnSlicesOfASplitEqualTheWhole) {
+  for (int64_t total : {0, 1, 15, 16, 17, 100, 2304, 5632})
+    for (int T : {1, 2, 3, 4, 7}) {
+      int64_t next = 0;
+      for (int t = 0; t < T; ++t) {
+        int64_t c0, c1;
+        split_cols(total, t, T, &c0, &c1);
+        ASSERT_EQ(c0, next) << total << " " << T << " " << t;
+        ASSERT_LE(c0, c1);
+        if (t < T - 1) ASSERT_EQ(c1 % 16, 0);
+        next = c1;
+      }
+      ASSERT_EQ(next, total);
+    }
+  const int64_t K = 70;
+  for (DType dt : {DType::F32, DType::F16, DType::BF16}) {
+    Tensor a = weight(dt, 45, K, 31), b = weight(dt, 83, K, 32);
+    auto bias = test::randn(83, 33);
+    const LinearPart parts[2] = {{&a, nullptr, WeightLayout::OutIn}, {&b, bias.data(), WeightLayout::OutIn}};
+    for (int64_t M : {1, 2, 4}) {
+      auto x = test::randn(size_t(M * K), 34);
+      std::vector<float> whole(size_t(M * 128)), sliced(size_t(M * 128), NAN);
+      linear_parts(x.data(), M, K, parts, 2, whole.data(), 128);
+      for (int T : {1, 3, 5})
+        for (int t = 0; t < T; ++t) {
+          int64_t c0, c1;
+          split_cols(128, t, T, &c0, &c1);
+          linear_parts_cols(x.data(), M, K, parts, 2, sliced.data(), 128, c0, c1);
+        }
+      for (size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(sliced[i], whole[i]) << dtype_name(dt) << " M=" << M << " i=" << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ia::cpu

@@ -92,7 +92,7 @@ struct S {
 };
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
-void nk(const GemvArgs& a, int64_t n0, int64_t n1) { nk_body<S, DT, M>(a, n0, n1); }
+void nk(const GemvArgs& a, int64_t n0, int64_t n1) { nk_body<S, DT, M, (DT != DType::F32 && M <= 2) ? 8 : 4>(a, n0, n1); }
 template <DType DT, int M>
 void kn(const GemvArgs& a, int64_t c0, int64_t c1) { kn_body<S, DT, M>(a, c0, c1); }
 }  // namespace avx512

@@ -73,7 +73,7 @@ EncDecModel::~EncDecModel() = default;
 
 void EncDecModel::load(const ModelContext& ctx, const FeedForwardFactory& ffn) {
   const EncDecParams& p = p_;
-  Weights root(ctx.checkpoint);
+  Weights root(ctx.checkpoint, p.weight_prefix);
   Weights base;
   bool found = false;
   for (const auto& cand : p.base_candidates) {

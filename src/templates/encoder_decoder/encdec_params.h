@@ -57,6 +57,7 @@ struct EncDecParams {
 
   // Weight names: stacks live at <base>/<enc_name|dec_name>/<layers>.<i>/...
   std::vector<std::string> base_candidates;  // {"model", ""} for BART
+  std::string weight_prefix;                 // the model inside a larger checkpoint ("rag.generator"); "" = root
   std::string shared, enc_name, dec_name, layers;
   std::string self_attn, cross_attn, q, k, v, o;
   std::string self_norm, cross_norm, enc_ffn_norm, dec_ffn_norm;
