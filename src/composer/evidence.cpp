@@ -284,7 +284,7 @@ TypeEvidence gather_evidence(const std::string& models_root, const std::string& 
   }
   if (!run_pipelines || best.empty()) return ev;
   if (!ev.pipeline_implemented) {
-    ev.pipeline_error = cat("the '", ev.pipeline, "' pipeline template is not dispatched by the composer's task runner in this build");
+    ev.pipeline_error = cat("the '", ev.pipeline, "' pipeline template has no implementation in the task dispatcher (pipelines/task_dispatch.cpp) of this build");
     return ev;
   }
   fs::path tmp = fs::temp_directory_path() / cat("ia_evidence_", ::getpid(), "_", model_type);

@@ -187,7 +187,7 @@ GeneratedProgram generate_one(const GenerateRequest& req, const fs::path& out) {
   }
   const std::string pipeline = pipeline_name_for(model_type);
   if (!pipeline_implemented(pipeline)) {
-    prog.not_generated = cat("the '", pipeline, "' pipeline template serving ", model_type, " is not dispatched by the composer's task runner in this build");
+    prog.not_generated = cat("the '", pipeline, "' pipeline template serving ", model_type, " has no implementation in the task dispatcher (pipelines/task_dispatch.cpp) of this build");
     return prog;
   }
   const fs::path prog_dir = out / prog.program;

@@ -28,7 +28,7 @@ std::string execution_problem(const TypeEvidence& e) {
   if (e.fixtures.empty()) return "not executed: no bundled model for this type";
   if (e.cases_fail > 0 || e.cases_unsupported > 0)
     return cat("architecture fails its references (", e.cases_fail, " failed, ", e.cases_unsupported, " unsupported): ", e.first_failure);
-  if (!e.pipeline_implemented) return cat("not implemented: the ", e.pipeline, " pipeline template is not dispatched by the composer's task runner");
+  if (!e.pipeline_implemented) return cat("not implemented: the ", e.pipeline, " pipeline template has no implementation in the task dispatcher (pipelines/task_dispatch.cpp)");
   if (!e.pipeline_error.empty()) return "pipeline could not run: " + e.pipeline_error;
   if (e.any_task_ok()) return "";
   std::string why = "no task passes";

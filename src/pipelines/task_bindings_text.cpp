@@ -31,13 +31,15 @@ TextRequest text_request(const json& r, const GenerationSettings& defaults, cons
 
 class TextBound : public BoundPipeline {
  public:
-  explicit TextBound(const std::string& dir, Family f) : p_(dir), family_(f) {}
+  TextBound(const std::string& dir, Family f) : owned_(std::make_unique<TextPipeline>(dir)), p_(*owned_), family_(f) {}
+  TextBound(TextPipeline& p, Family f) : p_(p), family_(f) {}
   json run(const json& r, const TextStream& on_text) override {
     return p_.run(text_request(r, p_.generation_defaults(), on_text, family_));
   }
 
  private:
-  TextPipeline p_;
+  std::unique_ptr<TextPipeline> owned_;
+  TextPipeline& p_;
   Family family_;
 };
 
@@ -96,6 +98,9 @@ class StateSpaceBound : public BoundPipeline {
 
 std::unique_ptr<BoundPipeline> load_text_binding(const std::string& dir, Family family) {
   return std::make_unique<TextBound>(dir, family);
+}
+std::unique_ptr<BoundPipeline> text_binding_on(TextPipeline& p, Family family) {
+  return std::make_unique<TextBound>(p, family);
 }
 std::unique_ptr<BoundPipeline> load_text2text_binding(const std::string& dir) { return std::make_unique<Text2TextBound>(dir); }
 std::unique_ptr<BoundPipeline> load_moe_binding(const std::string& dir) { return std::make_unique<MoeBound>(dir); }

@@ -93,6 +93,8 @@ std::string TaskDispatcher::binding_name(const std::string& task) {
   }
 }
 
+void TaskDispatcher::adopt(const std::string& name, std::unique_ptr<BoundPipeline> p) { loaded_[name] = std::move(p); }
+
 json TaskDispatcher::run(const json& request, const TextStream& on_text) {
   try {
     IA_CHECK(request.is_object(), "request: expected a JSON object");

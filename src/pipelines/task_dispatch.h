@@ -76,6 +76,9 @@ class TaskDispatcher {
   nlohmann::json run(const nlohmann::json& request, const TextStream& on_text = {});
   // Name of the binding that serves `task` on this model ("" when none).
   std::string binding_name(const std::string& task);
+  // Serves binding `name` with an already loaded pipeline (the server shares its
+  // text pipeline instead of loading the model twice).
+  void adopt(const std::string& name, std::unique_ptr<BoundPipeline> p);
 
  private:
   const PipelineBinding& resolve(const std::string& task);
@@ -84,6 +87,10 @@ class TaskDispatcher {
   DispatchTarget model_;  // model_type and family (task unset)
   std::map<std::string, std::unique_ptr<BoundPipeline>> loaded_;  // by binding name
 };
+
+class TextPipeline;
+// A "text" binding on a pipeline the caller owns (must outlive the dispatcher).
+std::unique_ptr<BoundPipeline> text_binding_on(TextPipeline& p, Family family);
 
 // One-shot convenience: loads, runs, discards.
 nlohmann::json dispatch_task(const std::string& model_dir, const nlohmann::json& request, const TextStream& on_text = {});
