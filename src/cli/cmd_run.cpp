@@ -25,6 +25,8 @@ struct RunArgs {
   std::vector<std::string> stop;
   std::vector<std::string> language;  // Whisper
   std::string speech_task;            // Whisper: transcribe / translate
+  double chunk_length_s = -1, stride_length_s = -1;  // Whisper long audio
+  bool return_timestamps = false, return_language = false;
   int64_t chunk_size = 0, experts_per_token = 0;  // state-space / moe pipelines
   std::string save_state, load_state;
   int64_t num_beams = 0, num_return_sequences = 0;  // text2text (0: generation_config)
@@ -64,6 +66,10 @@ nlohmann::json to_request(const RunArgs& a) {
   if (!a.stop.empty()) r["stop"] = a.stop;
   if (!a.language.empty()) r["language"] = a.language;
   text("speech_task", a.speech_task);
+  if (a.chunk_length_s >= 0) r["chunk_length_s"] = a.chunk_length_s;
+  if (a.stride_length_s >= 0) r["stride_length_s"] = a.stride_length_s;
+  if (a.return_timestamps) r["return_timestamps"] = true;
+  if (a.return_language) r["return_language"] = true;
   if (a.chunk_size != 0) r["chunk_size"] = a.chunk_size;
   text("save_state", a.save_state);
   text("load_state", a.load_state);
@@ -107,6 +113,11 @@ Action add_run(CLI::App& app) {
   cmd->add_flag("--no-rle", a->no_rle, "mask-generation: leave RLE masks out of the JSON");
   cmd->add_option("--language", a->language, "Whisper: language (code, name or token; one, or one per input)");
   cmd->add_option("--speech-task", a->speech_task, "Whisper: transcribe or translate");
+  cmd->add_option("--chunk-length", a->chunk_length_s,
+                  "Whisper: seconds per window for long audio (default: the model's 30 s window; 0: no chunking)");
+  cmd->add_option("--stride-length", a->stride_length_s, "Whisper: seconds of overlap on each side (default chunk/6)");
+  cmd->add_flag("--return-timestamps", a->return_timestamps, "Whisper: segments with start/end times in \"chunks\"");
+  cmd->add_flag("--return-language", a->return_language, "Whisper: each segment's language in \"chunks\"");
   cmd->add_option("--chunk-size", a->chunk_size, "state-space: prefill the prompt in chunks of N tokens");
   cmd->add_option("--save-state", a->save_state, "state-space: write the recurrent state after generation to FILE");
   cmd->add_option("--load-state", a->load_state, "state-space: continue from a state FILE (input = continuation)");

@@ -9,7 +9,9 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "pipelines/audio_chunking.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/whisper_asr_decode.h"
 #include "preprocess/audio.h"
 #include "preprocess/audio_feature_extractor.h"
 #include "preprocess/resample_audio.h"
@@ -138,6 +140,7 @@ struct AudioPipeline::Impl {
   std::optional<CtcDecoder> ctc;  // wav2vec2 CTC
 
   nlohmann::json transcribe_whisper(const AudioRequest& req);
+  WhisperAsrVocab asr_vocab(int64_t timestamp_begin);
   nlohmann::json transcribe_ctc(const AudioRequest& req);
   nlohmann::json classify(const AudioRequest& req);
 };
@@ -166,42 +169,106 @@ nlohmann::json AudioPipeline::Impl::transcribe_whisper(const AudioRequest& req) 
   auto* w = dynamic_cast<WhisperModel*>(model.get());
   IA_CHECK(w != nullptr, dir, ": automatic-speech-recognition needs a Whisper or wav2vec2 CTC model");
   if (!tok) tok = Tokenizer::from_dir(dir);
-  const int64_t window = fe.n_samples();
+  const WhisperPromptConfig& pc = w->prompt_config();
+  IA_CHECK(pc.no_timestamps_id, dir, ": generation_config.json has no no_timestamps_token_id, which Whisper's "
+                                     "transcription decoding needs");
+  const WhisperAsrVocab vocab = asr_vocab(*pc.no_timestamps_id + 1);
+  const int rate = fe.sampling_rate();
+  const double window_s = double(fe.n_samples()) / rate;
+  const double time_precision = window_s / double(w->audio_encoder().output_frames());
   IA_CHECK(req.language.size() <= 1 || req.language.size() == req.inputs.size(), "whisper: ", req.language.size(),
            " languages given for ", req.inputs.size(), " inputs (give one, or one per input)");
-  nlohmann::json texts = nlohmann::json::array();
+  IA_CHECK(req.chunk_length_s < 0 || std::isfinite(req.chunk_length_s), "whisper: chunk length must be a number");
+  nlohmann::json texts = nlohmann::json::array(), all_chunks = nlohmann::json::array();
   for (size_t i = 0; i < req.inputs.size(); ++i) {
-    Audio a = conform(load_audio(req.inputs[i]), fe.sampling_rate());
+    Audio a = conform(load_audio(req.inputs[i]), rate);
     GenerateOptions o;
     if (!req.language.empty()) o.language = {req.language[req.language.size() == 1 ? 0 : i]};
     o.task = req.whisper_task;
     // Default length as WhisperGenerationMixin sets it: max_length + (prompt - 1), capped
     // by max_target_positions; the prompt length is that of the init tokens.
-    const WhisperPromptConfig& pc = w->prompt_config();
-    const int64_t P = int64_t(
-        whisper_init_tokens(pc, o.language, o.task, 1, [&] { return std::vector<int64_t>{pc.decoder_start}; })[0].size());
+    const int64_t P = int64_t(whisper_init_tokens(pc, o.language, o.task, 1,
+                                                  [&] { return std::vector<int64_t>{pc.decoder_start}; },
+                                                  req.return_timestamps)[0].size());
     const int64_t initial = std::min(pc.max_target_positions / 2 - 1, P - 1);
     const int64_t total = std::min(w->generate_config().max_length + initial, pc.max_target_positions);
     o.max_new_tokens = req.max_new_tokens >= 0 ? req.max_new_tokens : std::max<int64_t>(total - P, 0);
     o.return_step_logits = false;
-    std::string text;
-    const int64_t n = std::max<int64_t>(a.frames, 1);
-    for (int64_t start = 0; start < n; start += window) {
-      Audio chunk;
-      chunk.sample_rate = a.sample_rate;
-      chunk.channels = 1;
-      chunk.frames = std::min(window, a.frames - start);
-      chunk.samples.assign(a.samples.begin() + start, a.samples.begin() + start + std::max<int64_t>(chunk.frames, 0));
-      TensorMap feats = fe.extract(chunk);
-      TensorMap out = w->generate({{"input_features", feats.at("input_features")}}, o);
+    WhisperDecodeOptions wo;
+    wo.return_timestamps = req.return_timestamps;
+    auto transcribe = [&](const Audio& clip) {
+      TensorMap out = w->generate({{"input_features", fe.extract(clip).at("input_features")}}, o, wo);
       const Tensor& seq = out.at("sequences");
-      std::vector<uint32_t> ids;
-      for (int64_t t = 0; t < seq.dim(1); ++t) ids.push_back(uint32_t(seq.i64()[t]));
-      text += tok->decode(ids, true);
+      return std::vector<int64_t>(seq.i64(), seq.i64() + seq.dim(1));
+    };
+    std::vector<WhisperWindowTokens> windows;
+    const double chunk_s = req.chunk_length_s >= 0 ? req.chunk_length_s : (a.frames > fe.n_samples() ? window_s : 0.0);
+    if (chunk_s > 0) {
+      const double stride_s = req.stride_length_s >= 0 ? req.stride_length_s : chunk_s / 6;
+      const AudioChunking ch = audio_chunking(chunk_s, stride_s, stride_s, rate);
+      IA_CHECK(ch.chunk_len <= fe.n_samples(), "whisper: chunks of ", chunk_s, " s are longer than the model's ",
+               window_s, " s window");
+      for (const AudioWindow& win : audio_windows(a.frames, ch)) {
+        Audio clip;
+        clip.sample_rate = rate;
+        clip.channels = 1;
+        clip.frames = win.end - win.start;
+        clip.samples.assign(a.samples.begin() + win.start, a.samples.begin() + win.end);
+        WhisperWindowTokens t;
+        t.tokens = transcribe(clip);
+        t.has_stride = true;
+        t.chunk_len = double(clip.frames) / rate;
+        t.stride_left = double(win.stride_left) / rate;
+        t.stride_right = double(win.stride_right) / rate;
+        windows.push_back(std::move(t));
+      }
+    } else {
+      IA_CHECK(a.frames <= fe.n_samples(), req.inputs[i], ": ", double(a.frames) / rate, " s of audio is longer than "
+               "Whisper's ", window_s, " s window: transcribe it in chunks (chunk length > 0)");
+      windows.push_back({transcribe(a), false, 0, 0, 0});
     }
-    texts.push_back(text);
+    const WhisperAsrResult r =
+        whisper_decode_asr(vocab, windows, req.return_timestamps, req.return_language, time_precision);
+    texts.push_back(r.text);
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const auto& c : r.chunks) {
+      nlohmann::json j = {{"text", c.text}};
+      if (req.return_timestamps)
+        j["timestamp"] = {c.start ? nlohmann::json(*c.start) : nlohmann::json(nullptr),
+                          c.end ? nlohmann::json(*c.end) : nlohmann::json(nullptr)};
+      if (req.return_language) j["language"] = c.language ? nlohmann::json(*c.language) : nlohmann::json(nullptr);
+      chunks.push_back(std::move(j));
+    }
+    all_chunks.push_back(std::move(chunks));
   }
-  return success_result("transcription", {{"text", texts[0]}, {"all_texts", texts}});
+  nlohmann::json result = {{"text", texts[0]}, {"all_texts", texts}};
+  if (req.return_timestamps || req.return_language) {
+    result["chunks"] = all_chunks[0];
+    result["all_chunks"] = all_chunks;
+  }
+  return success_result("transcription", result);
+}
+
+WhisperAsrVocab AudioPipeline::Impl::asr_vocab(int64_t timestamp_begin) {
+  WhisperAsrVocab v;
+  v.timestamp_begin = timestamp_begin;
+  // all_special_ids: the added tokens marked special (timestamps are plain added tokens).
+  const nlohmann::json t = read_json_file(fs::path(dir) / "tokenizer.json");
+  if (t.contains("added_tokens") && t["added_tokens"].is_array())
+    for (const auto& e : t["added_tokens"])
+      if (e.is_object() && e.value("special", false) && e.contains("id") && e["id"].is_number_integer() &&
+          e["id"].get<int64_t>() < timestamp_begin)
+        v.special_ids.insert(e["id"].get<int64_t>());
+  if (auto id = tok->token_to_id("<|startofprev|>")) v.prompt_id = int64_t(*id);
+  if (auto id = tok->token_to_id("<|startoftranscript|>")) v.decoder_start = int64_t(*id);
+  const Tokenizer* tk = &*tok;
+  v.decode = [tk](const std::vector<int64_t>& ids) {
+    std::vector<uint32_t> u;
+    u.reserve(ids.size());
+    for (int64_t id : ids) u.push_back(uint32_t(id));
+    return tk->decode(u, false);
+  };
+  return v;
 }
 
 nlohmann::json AudioPipeline::Impl::transcribe_ctc(const AudioRequest& req) {

@@ -1,12 +1,14 @@
 // The audio pipeline template: WAV files in, the task's result JSON out.
-//   automatic-speech-recognition -> "transcription": {"text", "all_texts"}
-//     Whisper: audio split into consecutive windows of the feature extractor's
-//     n_samples (30 s), each transcribed by Whisper short-form generate() (prompt
-//     from generation_config.json, language/task as requested), texts decoded with
-//     special tokens skipped and concatenated. Windows do not overlap: this is
-//     neither the pipeline's strided chunk merge nor sequential long-form
-//     generation with timestamps (both transformers options), so a word cut at a
-//     window edge is transcribed from two halves.
+//   automatic-speech-recognition -> "transcription": {"text", "all_texts"[, "chunks"]}
+//     Whisper: audio longer than one feature-extractor window (30 s) is cut as
+//     the transformers pipeline does with chunk_length_s (default here: the
+//     window length, strides of chunk_length/6 on both sides): overlapping
+//     windows, each transcribed by generate(), merged by whisper_decode_asr
+//     (longest common token sequence; timestamps inside strides deferred).
+//     With return_timestamps, "chunks" holds {text, timestamp: [start, end]}
+//     segments (and "language" with return_language). chunk_length_s = 0 keeps
+//     the whole clip, which Whisper can only take up to one window (sequential
+//     long-form generation is not implemented).
 //     wav2vec2 (CTC head): greedy CTC decoding of the whole clip — argmax per
 //     frame, repeats collapsed, the pad (blank) token dropped, the word delimiter
 //     turned into a space (Wav2Vec2CTCTokenizer.decode, skip_special_tokens=False
@@ -31,6 +33,10 @@ struct AudioRequest {
   std::vector<std::string> language; // Whisper: one language, or one per input
   std::string whisper_task;          // Whisper: "transcribe" / "translate" (empty = generation config)
   int64_t max_new_tokens = -1;       // Whisper: -1 = from generation_config (max_length)
+  double chunk_length_s = -1;        // Whisper: -1 = one window when the audio is longer; 0 = no chunking
+  double stride_length_s = -1;       // Whisper: -1 = chunk_length_s / 6
+  bool return_timestamps = false;    // Whisper: segment timestamps in "chunks"
+  bool return_language = false;      // Whisper: each chunk's language in "chunks"
   int64_t top_k = 5;                 // audio-classification
 };
 

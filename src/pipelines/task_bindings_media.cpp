@@ -27,6 +27,10 @@ class AudioBound : public BoundPipeline {
     req.language = request::strings(r, "language");
     req.whisper_task = request::str(r, "speech_task");
     req.max_new_tokens = request::integer(r, "max_new_tokens", -1);
+    req.chunk_length_s = request::number(r, "chunk_length_s", -1);
+    req.stride_length_s = request::number(r, "stride_length_s", -1);
+    req.return_timestamps = request::flag(r, "return_timestamps");
+    req.return_language = request::flag(r, "return_language");
     return p_.run(req);
   }
 

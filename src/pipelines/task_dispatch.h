@@ -17,7 +17,8 @@
 //   max_new_tokens, do_sample, greedy, temperature, top_k, top_p, min_p,
 //   repetition_penalty, seed, stop (list)            generation
 //   num_beams, length_penalty, early_stopping (true/false/"never"), num_return_sequences   text2text
-//   language (list), speech_task                     Whisper
+//   language (list), speech_task, chunk_length_s, stride_length_s,
+//   return_timestamps, return_language               Whisper
 //   chunk_size, save_state, load_state               state-space
 //   experts_per_token                                mixture-of-experts
 //

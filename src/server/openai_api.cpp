@@ -282,8 +282,9 @@ json task_dispatch_request(const std::string& task, const json& body, const Gene
   for (const char* k : {"input_file", "out_dir", "save_state", "load_state"})
     if (has(p, k)) bad(k, cat("'", k, "' names a file on the server and is not accepted over HTTP"));
   // Pipeline options beyond text generation, passed through for the dispatcher to check.
-  for (const char* k : {"candidate_labels", "hypothesis_template", "prompt", "image", "points", "box", "single_mask", "no_rle",
-                        "language", "speech_task", "num_beams", "length_penalty", "early_stopping", "num_return_sequences",
+  for (const char* k : {"candidate_labels", "hypothesis_template", "prompt", "image", "points", "box", "single_mask",
+                        "no_rle", "language", "speech_task", "chunk_length_s", "stride_length_s", "return_timestamps",
+                        "return_language", "num_beams", "length_penalty", "early_stopping", "num_return_sequences",
                         "experts_per_token", "chunk_size"})
     if (has(p, k)) q[k] = p.at(k);
   if (has(p, "point_labels")) q["labels"] = p.at("point_labels");  // SAM: "labels" is the result count elsewhere

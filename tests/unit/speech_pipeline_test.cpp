@@ -12,6 +12,8 @@
 #include "preprocess/audio.h"
 #include "preprocess/audio_feature_extractor.h"
 #include "speech_test_util.h"
+#include "pipelines/audio_chunking.h"
+#include "pipelines/whisper_asr_decode.h"
 #include "templates/speech/whisper_model.h"
 #include "tokenizers/tokenizer.h"
 
@@ -116,17 +118,67 @@ TEST(AudioPipeline, WhisperTranscribesWavFiles) {
     return tok.decode(ids, true);
   };
   EXPECT_EQ(r["transcription"]["all_texts"][0], text_of(decode_wav_file(wav.string())));
+  // Longer than the 1 s window: overlapping 1 s windows with 1/6 s strides, each
+  // transcribed, merged at their longest common token run (the transformers
+  // pipeline's chunk_length_s = window).
   Audio whole = decode_wav_file(longer.string());
-  std::string joined;
-  for (int64_t s = 0; s < whole.frames; s += 16000) {
+  const auto windows = audio_windows(whole.frames, audio_chunking(1.0, 1.0 / 6, 1.0 / 6, 16000));
+  ASSERT_EQ(windows.size(), 4u);  // step 16000 - 2 * 2667 = 10666 samples
+  EXPECT_EQ(windows[1].start, 10666);
+  std::vector<WhisperWindowTokens> parts;
+  std::vector<std::string> window_texts;
+  for (const auto& win : windows) {
     Audio w;
     w.sample_rate = 16000;
     w.channels = 1;
-    w.frames = std::min<int64_t>(16000, whole.frames - s);
-    w.samples.assign(whole.samples.begin() + s, whole.samples.begin() + s + w.frames);
-    joined += text_of(w);
+    w.frames = win.end - win.start;
+    w.samples.assign(whole.samples.begin() + win.start, whole.samples.begin() + win.end);
+    auto seq = model->generate({{"input_features", fe.extract(w).at("input_features")}}, o).at("sequences");
+    parts.push_back({std::vector<int64_t>(seq.i64(), seq.i64() + seq.dim(1)), true, w.frames / 16000.0,
+                     win.stride_left / 16000.0, win.stride_right / 16000.0});
+    window_texts.push_back(text_of(w));
   }
-  EXPECT_EQ(r["transcription"]["all_texts"][1], joined);
+  WhisperAsrVocab vocab;
+  vocab.timestamp_begin = 57;
+  for (int64_t id = 50; id < 57; ++id) vocab.special_ids.insert(id);
+  vocab.decode = [&](const std::vector<int64_t>& ids) {
+    return tok.decode(std::vector<uint32_t>(ids.begin(), ids.end()), false);
+  };
+  const std::string merged = whisper_decode_asr(vocab, parts, false, false, 1.0 / 16).text;
+  EXPECT_EQ(r["transcription"]["all_texts"][1], merged);
+  // The merge drops the overlap's repeats: shorter than the windows' texts joined.
+  std::string joined;
+  for (const auto& t : window_texts) joined += t;
+  EXPECT_LT(merged.size(), joined.size());
+
+  // Timestamps: the prompt loses <|notimestamps|>, the first new token is a timestamp,
+  // and the pipeline reports segments with start/end times.
+  WhisperDecodeOptions with_ts;
+  with_ts.return_timestamps = true;
+  auto* whisper = dynamic_cast<WhisperModel*>(model.get());
+  ASSERT_NE(whisper, nullptr);
+  auto ts_seq = whisper->generate({{"input_features", fe.extract(decode_wav_file(wav.string())).at("input_features")}},
+                                  o, with_ts).at("sequences");
+  ASSERT_GE(ts_seq.dim(1), 4);
+  EXPECT_EQ(ts_seq.i64()[2], 55);   // <|transcribe|>, then no <|notimestamps|>
+  EXPECT_GE(ts_seq.i64()[3], 57);   // a timestamp opens the transcript
+  AudioRequest tr = req;
+  tr.return_timestamps = true;
+  tr.return_language = true;
+  auto rt = AudioPipeline(dir).run(tr);
+  ASSERT_TRUE(rt["success"].get<bool>()) << rt.dump();
+  ASSERT_TRUE(rt["transcription"].contains("chunks")) << rt.dump();
+  ASSERT_EQ(rt["transcription"]["all_chunks"].size(), 2u);
+  for (const auto& c : rt["transcription"]["chunks"]) {
+    ASSERT_TRUE(c["timestamp"].is_array() && c["timestamp"].size() == 2) << c.dump();
+    EXPECT_TRUE(c["timestamp"][0].is_number()) << c.dump();
+    EXPECT_EQ(c["language"], "french");
+  }
+  AudioRequest unchunked = req;
+  unchunked.chunk_length_s = 0;
+  auto ru = AudioPipeline(dir).run(unchunked);
+  EXPECT_FALSE(ru["success"].get<bool>());  // 2.5 s does not fit Whisper's 1 s window
+  EXPECT_NE(ru["error"].get<std::string>().find("chunks"), std::string::npos) << ru.dump();
 
   // Stereo at 8 kHz is down-mixed and resampled rather than rejected.
   const fs::path stereo = fs::path(dir) / "stereo.wav";

@@ -8,37 +8,13 @@
 
 #include "core/error.h"
 #include "parts/logits_processors.h"
+#include "templates/speech/whisper_languages.h"
 #include "templates/speech/whisper_model.h"
+#include "templates/speech/whisper_timestamps.h"
 
 namespace ia {
 
 namespace {
-
-// Whisper language names -> codes (TO_LANGUAGE_CODE of tokenization_whisper.py, transformers 4.44.2).
-constexpr std::pair<const char*, const char*> kWhisperLanguages[] = {
-    {"afrikaans", "af"}, {"albanian", "sq"}, {"amharic", "am"}, {"arabic", "ar"}, {"armenian", "hy"},
-    {"assamese", "as"}, {"azerbaijani", "az"}, {"bashkir", "ba"}, {"basque", "eu"}, {"belarusian", "be"},
-    {"bengali", "bn"}, {"bosnian", "bs"}, {"breton", "br"}, {"bulgarian", "bg"}, {"burmese", "my"},
-    {"cantonese", "yue"}, {"castilian", "es"}, {"catalan", "ca"}, {"chinese", "zh"}, {"croatian", "hr"},
-    {"czech", "cs"}, {"danish", "da"}, {"dutch", "nl"}, {"english", "en"}, {"estonian", "et"}, {"faroese", "fo"},
-    {"finnish", "fi"}, {"flemish", "nl"}, {"french", "fr"}, {"galician", "gl"}, {"georgian", "ka"},
-    {"german", "de"}, {"greek", "el"}, {"gujarati", "gu"}, {"haitian", "ht"}, {"haitian creole", "ht"},
-    {"hausa", "ha"}, {"hawaiian", "haw"}, {"hebrew", "he"}, {"hindi", "hi"}, {"hungarian", "hu"},
-    {"icelandic", "is"}, {"indonesian", "id"}, {"italian", "it"}, {"japanese", "ja"}, {"javanese", "jw"},
-    {"kannada", "kn"}, {"kazakh", "kk"}, {"khmer", "km"}, {"korean", "ko"}, {"lao", "lo"}, {"latin", "la"},
-    {"latvian", "lv"}, {"letzeburgesch", "lb"}, {"lingala", "ln"}, {"lithuanian", "lt"}, {"luxembourgish", "lb"},
-    {"macedonian", "mk"}, {"malagasy", "mg"}, {"malay", "ms"}, {"malayalam", "ml"}, {"maltese", "mt"},
-    {"mandarin", "zh"}, {"maori", "mi"}, {"marathi", "mr"}, {"moldavian", "ro"}, {"moldovan", "ro"},
-    {"mongolian", "mn"}, {"myanmar", "my"}, {"nepali", "ne"}, {"norwegian", "no"}, {"nynorsk", "nn"},
-    {"occitan", "oc"}, {"panjabi", "pa"}, {"pashto", "ps"}, {"persian", "fa"}, {"polish", "pl"},
-    {"portuguese", "pt"}, {"punjabi", "pa"}, {"pushto", "ps"}, {"romanian", "ro"}, {"russian", "ru"},
-    {"sanskrit", "sa"}, {"serbian", "sr"}, {"shona", "sn"}, {"sindhi", "sd"}, {"sinhala", "si"},
-    {"sinhalese", "si"}, {"slovak", "sk"}, {"slovenian", "sl"}, {"somali", "so"}, {"spanish", "es"},
-    {"sundanese", "su"}, {"swahili", "sw"}, {"swedish", "sv"}, {"tagalog", "tl"}, {"tajik", "tg"},
-    {"tamil", "ta"}, {"tatar", "tt"}, {"telugu", "te"}, {"thai", "th"}, {"tibetan", "bo"}, {"turkish", "tr"},
-    {"turkmen", "tk"}, {"ukrainian", "uk"}, {"urdu", "ur"}, {"uzbek", "uz"}, {"valencian", "ca"},
-    {"vietnamese", "vi"}, {"welsh", "cy"}, {"yiddish", "yi"}, {"yoruba", "yo"},
-};
 
 std::optional<std::map<std::string, int64_t>> id_map(const nlohmann::json& j, const char* key, const std::string& label) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
@@ -78,15 +54,8 @@ std::string lower(std::string s) {
 int64_t language_to_id(const WhisperPromptConfig& c, const std::string& language) {
   const std::string l = lower(language);
   std::string token;
-  if (c.lang_to_id->count(l)) {
-    token = l;
-  } else {
-    for (const auto& [name, code] : kWhisperLanguages)
-      if (l == name) token = cat("<|", code, "|>");
-    if (token.empty())
-      for (const auto& [name, code] : kWhisperLanguages)
-        if (l == code) token = cat("<|", code, "|>");
-  }
+  if (c.lang_to_id->count(l)) token = l;
+  else if (auto code = whisper_language_code(l)) token = cat("<|", *code, "|>");
   IA_CHECK(!token.empty(), "whisper: unsupported language '", language,
            "': use a language code ('en'), a name ('english') or a token ('<|en|>')");
   auto it = c.lang_to_id->find(token);
@@ -110,6 +79,13 @@ WhisperPromptConfig whisper_prompt_config(const ModelContext& ctx, int64_t vocab
   if (auto v = opt_int(j, "pad_token_id", g.label())) c.pad = *v;
   else if (auto w = opt_int(ctx.config.raw(), "pad_token_id", ctx.config.label())) c.pad = *w;
   c.no_timestamps_id = opt_int(j, "no_timestamps_token_id", g.label());
+  c.max_initial_timestamp_index = opt_int(j, "max_initial_timestamp_index", g.label());
+  if (j.contains("eos_token_id") && j["eos_token_id"].is_array() && !j["eos_token_id"].empty() &&
+      j["eos_token_id"][0].is_number_integer())
+    c.eos = j["eos_token_id"][0].get<int64_t>();
+  else
+    c.eos = opt_int(j, "eos_token_id", g.label());
+  c.bos = opt_int(j, "bos_token_id", g.label());
   c.lang_to_id = id_map(j, "lang_to_id", g.label());
   c.task_to_id = id_map(j, "task_to_id", g.label());
   if (j.contains("is_multilingual") && !j["is_multilingual"].is_null()) c.is_multilingual = g.get_bool("is_multilingual");
@@ -122,7 +98,8 @@ WhisperPromptConfig whisper_prompt_config(const ModelContext& ctx, int64_t vocab
 std::vector<std::vector<int64_t>> whisper_init_tokens(const WhisperPromptConfig& c,
                                                       const std::vector<std::string>& language,
                                                       const std::string& task, int64_t batch,
-                                                      const std::function<std::vector<int64_t>()>& detect) {
+                                                      const std::function<std::vector<int64_t>()>& detect,
+                                                      bool return_timestamps) {
   // _set_language_and_task
   if (c.is_multilingual && !*c.is_multilingual && (!task.empty() || !language.empty()))
     throw Error("whisper: cannot specify a task or language for an English-only model (generation_config "
@@ -175,8 +152,11 @@ std::vector<std::vector<int64_t>> whisper_init_tokens(const WhisperPromptConfig&
         r.push_back(it->second);
       }
     }
-    // Short-form generation without timestamps ends the prompt with <|notimestamps|>.
-    if (c.no_timestamps_id && !(r.back() && *r.back() == *c.no_timestamps_id)) r.push_back(*c.no_timestamps_id);
+    // Generation without timestamps ends the prompt with <|notimestamps|>; with
+    // timestamps a forced <|notimestamps|> is dropped.
+    const bool ends_no_ts = c.no_timestamps_id && r.back() && *r.back() == *c.no_timestamps_id;
+    if (!return_timestamps && c.no_timestamps_id && !ends_no_ts) r.push_back(*c.no_timestamps_id);
+    else if (return_timestamps && ends_no_ts) r.pop_back();
     std::vector<int64_t> row;
     for (const auto& t : r)
       if (t) row.push_back(*t);
@@ -229,6 +209,10 @@ std::vector<int64_t> WhisperModel::detect_language(int64_t batch) {
 }
 
 TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opts) {
+  return generate(in, opts, WhisperDecodeOptions{});
+}
+
+TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opts, const WhisperDecodeOptions& wopts) {
   const std::string& who = p_.model_type;
   if (p_.head != EncDecHead::ConditionalGeneration)
     throw Unsupported(cat(who, ": ", p_.architecture, " has no language-model head to generate with"));
@@ -242,7 +226,10 @@ TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opt
   IA_CHECK(opts.max_new_tokens >= 0, who, ": max_new_tokens must not be negative");
   const int64_t B = features.dim(0), V = p_.vocab;
   encode_audio(features);
-  auto rows = whisper_init_tokens(prompt_, opts.language, opts.task, B, [&] { return detect_language(B); });
+  IA_CHECK(!wopts.return_timestamps || prompt_.no_timestamps_id, who,
+           ": timestamps need generation_config.no_timestamps_token_id, which this model's generation config lacks");
+  auto rows = whisper_init_tokens(prompt_, opts.language, opts.task, B, [&] { return detect_language(B); },
+                                  wopts.return_timestamps);
   const int64_t P = int64_t(rows[0].size());
   for (const auto& r : rows)
     for (int64_t t : r) IA_CHECK(t >= 0 && t < V, who, ": prompt token ", t, " is outside the vocabulary (", V, ")");
@@ -256,6 +243,15 @@ TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opt
   const int64_t pad = opts.pad_token_id ? *opts.pad_token_id : prompt_.pad;
   const int64_t L = P + max_new;
   LogitsProcessors proc(g, V, P, L, eos_on, true);
+  std::optional<WhisperTimestampRules> ts;
+  if (wopts.return_timestamps) {
+    ts.emplace();
+    ts->no_timestamps_id = *prompt_.no_timestamps_id;
+    IA_CHECK(prompt_.eos || prompt_.bos, who, ": timestamps need an eos_token_id (or bos_token_id) in the generation config");
+    ts->eos_id = prompt_.eos ? *prompt_.eos : *prompt_.bos;
+    ts->begin_index = P;
+    ts->max_initial_timestamp_index = prompt_.max_initial_timestamp_index;
+  }
 
   std::vector<int64_t> seq(size_t(B * L), pad);
   for (int64_t b = 0; b < B; ++b) std::copy(rows[size_t(b)].begin(), rows[size_t(b)].end(), seq.begin() + b * L);
@@ -278,6 +274,7 @@ TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opt
         step_logits.insert(step_logits.end(), row, row + V);
         std::memcpy(scores.data(), row, size_t(V) * 4);
         proc.apply(scores.data(), seq.data() + b * L, cur_len, nullptr, 0);
+        if (ts) ts->apply(scores.data(), V, seq.data() + b * L, cur_len);
         step_scores.insert(step_scores.end(), scores.begin(), scores.end());
         int64_t best = 0;  // first maximum, as torch.argmax
         for (int64_t j = 1; j < V; ++j)

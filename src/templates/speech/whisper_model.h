@@ -29,6 +29,8 @@ namespace ia {
 struct WhisperPromptConfig {
   int64_t decoder_start = 50257, pad = 50256, vocab = 0, max_target_positions = 448;
   std::optional<int64_t> no_timestamps_id;
+  std::optional<int64_t> max_initial_timestamp_index;  // WhisperTimeStampLogitsProcessor
+  std::optional<int64_t> eos, bos;
   std::optional<std::map<std::string, int64_t>> lang_to_id, task_to_id;
   std::optional<bool> is_multilingual;
   std::vector<std::pair<int64_t, std::optional<int64_t>>> forced_decoder_ids;  // (position, token or None)
@@ -41,10 +43,18 @@ WhisperPromptConfig whisper_prompt_config(const ModelContext& ctx, int64_t vocab
 std::vector<std::vector<int64_t>> whisper_init_tokens(const WhisperPromptConfig& c,
                                                       const std::vector<std::string>& language,
                                                       const std::string& task, int64_t batch,
-                                                      const std::function<std::vector<int64_t>()>& detect);
+                                                      const std::function<std::vector<int64_t>()>& detect,
+                                                      bool return_timestamps = false);
 
 // Short-form post-processing of one generated row (init tokens + new tokens).
 std::vector<int64_t> whisper_finish_row(std::vector<int64_t> seq, int64_t pad, int64_t timestamp_begin);
+
+// Whisper-only generate() options.
+struct WhisperDecodeOptions {
+  // Predict timestamp tokens (no <|notimestamps|> in the prompt; the timestamp
+  // rules of whisper_timestamps.h applied after the generation config's processors).
+  bool return_timestamps = false;
+};
 
 class WhisperModel : public EncDecModel {
  public:
@@ -56,6 +66,7 @@ class WhisperModel : public EncDecModel {
   TensorMap forward(const TensorMap& inputs) override;
   // input_features [B, ...] -> sequences (init tokens + generated), step_logits, step_scores.
   TensorMap generate(const TensorMap& inputs, const GenerateOptions& opts) override;
+  TensorMap generate(const TensorMap& inputs, const GenerateOptions& opts, const WhisperDecodeOptions& whisper);
   nlohmann::json describe() const override;
   std::vector<std::string> tasks() const override;
 
