@@ -128,14 +128,29 @@ std::string probe_input_file(const std::string& dir) {
   return "";
 }
 
+bool write_probe_input(const std::string& model_type, const std::string& dst_dir) {
+  const FamilyTemplate* t = find_template(model_type);
+  const Family f = t ? t->family : Family::Other;
+  fs::create_directories(dst_dir);
+  if (f == Family::Vision || f == Family::VisionText || f == Family::Multimodal || model_type == "sam") {
+    write(fs::path(dst_dir) / "probe.png", probe_png(45, 34));
+    return true;
+  }
+  if (f == Family::Speech) {
+    write(fs::path(dst_dir) / "probe.wav", probe_wav(16000, 12000));
+    return true;
+  }
+  return false;
+}
+
 void write_media_files(const BundledModel& m, const std::string& dst_dir) {
   const fs::path dst(dst_dir);
   const FamilyTemplate* t = find_template(m.model_type);
   const Family f = t ? t->family : Family::Other;
   const HFConfig cfg = HFConfig::load((dst / "config.json").string());
+  write_probe_input(m.model_type, dst_dir);
   if (f == Family::Vision || f == Family::VisionText || f == Family::Multimodal || m.model_type == "sam") {
     std::ofstream(dst / "preprocessor_config.json") << image_processor(m.model_type, cfg).dump(2);
-    write(dst / "probe.png", probe_png(45, 34));
   } else if (f == Family::Speech) {
     json fe;
     if (m.model_type == "whisper") {
@@ -159,7 +174,6 @@ void write_media_files(const BundledModel& m, const std::string& dst_dir) {
       std::ofstream(dst / "tokenizer_config.json") << R"({"pad_token": "<pad>", "word_delimiter_token": "|", "do_lower_case": false})";
     }
     std::ofstream(dst / "preprocessor_config.json") << fe.dump(2);
-    write(dst / "probe.wav", probe_wav(16000, 12000));
   }
 }
 

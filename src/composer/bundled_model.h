@@ -37,6 +37,9 @@ void write_runnable_copy(const BundledModel& m, const std::string& dst);
 // Image / audio models: preprocessor_config.json (and CTC vocab) sized for the
 // checkpoint, and a built-in input probe.png / probe.wav (bundled_media.cpp).
 void write_media_files(const BundledModel& m, const std::string& dst);
+// Writes the built-in input of an image / audio model type (probe.png / probe.wav)
+// into `dst_dir`; false (nothing written) for text models.
+bool write_probe_input(const std::string& model_type, const std::string& dst_dir);
 // The built-in image / WAV of a runnable copy ("" for text models).
 std::string probe_input_file(const std::string& runnable_dir);
 // The dispatcher request (pipelines/task_dispatch.h) a task is exercised with on a

@@ -219,10 +219,16 @@ GeneratedProgram generate_one(const GenerateRequest& req, const fs::path& out) {
 
   // Handlers: every task that runs on the model through its pipeline, decided by running it.
   std::string handler_fns, handler_table;
+  const std::string inputs_dir = (prog_dir / "inputs").string();
   for (const auto& task : tasks) {
     std::vector<json> candidates;
     if (!r.fixture.empty()) {
       candidates.push_back(probe_request(bundled, r.model_dir, task));
+    } else if (write_probe_input(model_type, inputs_dir)) {
+      // A user's image / audio model: the built-in image or WAV, written next to the program.
+      BundledModel stub;
+      stub.model_type = model_type;
+      candidates.push_back(probe_request(stub, inputs_dir, task));
     } else {
       for (const auto& c : default_inputs(task)) {
         json q = {{"task", task}, {"inputs", {c}}};

@@ -208,3 +208,19 @@ TEST(ServerTasks, BodyBecomesADispatcherRequest) {
                                              defaults, server::ServerLimits{}),
                server::ApiError);
 }
+
+// A user's image model directory (not a bundled fixture): handlers earned on the built-in image.
+TEST(Generate, UserImageModelGetsHandlersOnTheBuiltInImage) {
+  const std::string dir = runnable("vit/ViTForImageClassification", "vit_user");
+  fs::remove(probe_input_file(dir));  // the program must bring its own input
+  fs::path out = fs::temp_directory_path() / ("ia_dispatch_user_" + std::to_string(::getpid()));
+  GenerateRequest req;
+  req.target = dir;
+  req.out_dir = out.string();
+  req.models_root = models_root();
+  GeneratedProgram p = generate_program(req);
+  EXPECT_EQ(p.handlers, (std::vector<std::string>{"image-classification", "image-feature-extraction"}));
+  EXPECT_TRUE(fs::exists(out / p.program / "inputs" / "probe.png"));
+  fs::remove_all(out);
+  fs::remove_all(dir);
+}
