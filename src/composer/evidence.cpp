@@ -10,7 +10,10 @@
 #include "composer/task_runner.h"
 #include "templates/family.h"
 #include "core/error.h"
+#include "pipelines/audio_pipeline.h"
 #include "pipelines/image_pipeline.h"
+#include "preprocess/audio.h"
+#include "preprocess/audio_feature_extractor.h"
 #include "preprocess/image_processor.h"
 #include "registry/model_types.h"
 #include "verify/verify.h"
@@ -157,8 +160,21 @@ std::string check_media_task(TaskRunner& runner, const json& req, const json& re
     return "generated text for the image and prompt";
   }
   if (task == "automatic-speech-recognition") {
-    IA_CHECK(res.at("transcription").at("text").is_string(), "transcription.text is not a string");
-    return "transcription text produced";
+    const json& text = res.at("transcription").at("text");
+    IA_CHECK(text.is_string(), "transcription.text is not a string");
+    if (runner.model().model_type() != "wav2vec2") return "transcription text produced";
+    // CTC: the transcription is the greedy decoding of the verified forward pass's logits.
+    const auto fe = AudioFeatureExtractor::from_dir(runner.model_dir());
+    TensorMap out = runner.model().forward(fe.extract(decode_wav_file(req.at("inputs").at(0).get<std::string>())));
+    IA_CHECK(out.count("logits"), "forward produced no logits");
+    const Tensor& lg = out["logits"];
+    const int64_t T = lg.dim(1), V = lg.dim(2);
+    std::vector<int64_t> frames;
+    for (int64_t t = 0; t < T; ++t) frames.push_back(argmax(lg.f32() + t * V, V));
+    const std::string want = CtcDecoder::from_dir(runner.model_dir(), V).decode(frames);
+    IA_CHECK(text.get<std::string>() == want, "transcription '", text.get<std::string>(), "' differs from the CTC decoding '",
+             want, "' of the forward pass");
+    return cat("transcription equals the CTC decoding of the forward pass (", T, " frames)");
   }
   if (task == "audio-classification") {
     check_ranked(res.at("classification").at("results"), "classification.results");
