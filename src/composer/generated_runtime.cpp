@@ -95,6 +95,7 @@ TaskResult Session::run(const std::string& task, const std::string& request_json
     r.error = res.value("error", std::string("unknown error"));
     return r;
   }
+  r.inputs = int64_t(q.value("inputs", json::array()).size());
   if (res.contains("generation")) {
     try {
       r.generated_ids = generated_token_ids(res);

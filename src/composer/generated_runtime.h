@@ -32,6 +32,7 @@ struct TaskResult {
   std::string json;   // the pipeline result, formatted exactly as `ipfs-accelerate run --json` prints it
   std::string error;  // when !success
   int64_t tokens = 0; // tokens processed: prompt + generated for generation, input tokens otherwise
+  int64_t inputs = 0; // inputs of the request (texts, images or audio clips)
   double seconds = 0;
   std::vector<int64_t> generated_ids;  // text generation: the new token ids of the first input
 };
