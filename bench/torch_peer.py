@@ -394,8 +394,12 @@ def bench(args):
             # The peer computes in F32: a BF16/F16 checkpoint is streamed as F32 after conversion.
             streamed = r["weight_bytes_per_token"] * (4 // max(1, min(t.element_size() for t in tensors.values()
                                                                        if t.is_floating_point())))
+            # Plus each row's F32 keys and values of every layer, at the mean cache length of
+            # the timed steps (as `ipfs-accelerate bench` counts them).
+            kv = B * model.L * 2 * model.kv_heads * model.D * 4 * (P + (G + 2) // 2)
+            r["kv_cache_bytes_per_step"] = kv
             bw = args.bandwidth_gbs * 1e9 if args.bandwidth_gbs else torch_bandwidth(args.threads)
-            roof = B * bw / streamed
+            roof = B * bw / (streamed + kv)
             r.update({"bandwidth_gb_per_s": round(bw / 1e9, 3), "roofline_tokens_per_s": round(roof, 3),
                       "roofline_fraction": round(tps / roof, 4)})
     r["peak_rss_mb"] = round(peak_rss_mb(), 1)

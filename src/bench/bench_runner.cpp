@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_info.h"
 #include "bench/bandwidth.h"
 #include "bench/bench_speech.h"
+#include "bench/bench_unet.h"
 #include "bench/bench_vision.h"
 #include "bench/bench_inputs.h"
 #include "bench/cpu_time.h"
@@ -15,6 +16,7 @@
 #include "bench/moe_active_weights.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "templates/decoder_only/decoder_model.h"
 #include "templates/model.h"
 
 namespace ia::bench {
@@ -235,8 +237,19 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
         bo.threads = threads;
         bw = measure_read_bandwidth(bo);
       }
-      // One decode step streams the weights once for the whole batch.
-      const double roof = double(B) * bw / double(std::max<int64_t>(target.weights.bytes_per_token, 1));
+      // One decode step streams the weights once for the whole batch, and each row's
+      // keys and values of every layer (F32): counted at the mean cache length of the
+      // timed steps (P + 2 .. P + G).
+      int64_t kv_bytes = 0;
+      if (const auto* dm = dynamic_cast<const DecoderModel*>(&model)) {
+        const DecoderParams& p = dm->params();
+        const int64_t per_position = p.n_layers * 2 * p.n_kv_heads * p.head_dim * int64_t(sizeof(float));
+        kv_bytes = B * per_position * (P + (G + 2) / 2);
+      }
+      const int64_t step_bytes = target.weights.bytes_per_token + kv_bytes;
+      r["kv_cache_bytes_per_step"] = kv_bytes;
+      r["bytes_per_step"] = step_bytes;
+      const double roof = double(B) * bw / double(std::max<int64_t>(step_bytes, 1));
       r["bandwidth_gb_per_s"] = round_to(bw / 1e9, 3);
       r["roofline_tokens_per_s"] = round_to(roof, 3);
       r["roofline_fraction"] = round_to(decode_tps / roof, 4);
@@ -247,6 +260,7 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
 }
 
 json run_bench(const std::string& model_dir, const BenchOptions& opts) {
+  if (bench::is_diffusers_unet_dir(model_dir)) return run_unet_bench(model_dir, opts);  // diffusers component dir
   if (opts.threads > 0) cpu::set_num_threads(opts.threads);
   BenchTarget t;
   t.model_dir = model_dir;
@@ -287,8 +301,11 @@ std::string format_report(const json& r) {
        << " of " << num("threads") << " threads (below 1: the machine was busy)\n";
     if (r.contains("roofline_tokens_per_s"))
       os << "roofline:   " << num("roofline_tokens_per_s") << " tokens/s = " << num("bandwidth_gb_per_s")
-         << " GB/s / " << num("weight_bytes_per_token") << " weight bytes per step; achieved "
+         << " GB/s / " << num("bytes_per_step") << " bytes per step (weights + KV cache); achieved "
          << round_to(100.0 * r["roofline_fraction"].get<double>(), 1) << "%\n";
+  } else if (r.contains("steps_per_s")) {
+    os << "unet step:  " << num("step_s") << " s (" << num("steps_per_s") << " steps/s; batch " << num("batch")
+       << " latents " << r["latent_size"].dump() << "; cpu share " << num("cpu_utilisation") << ")\n";
   } else if (r.contains("images_per_s")) {
     os << "forward:    " << num("images_per_s") << " images/s (" << num("batch") << " images in " << num("forward_s")
        << " s; cpu share " << num("cpu_utilisation") << ")\n";

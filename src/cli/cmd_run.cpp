@@ -35,6 +35,12 @@ struct RunArgs {
   std::string candidate_labels, hypothesis_template = "a photo of {}.";  // image tasks
   bool chat = false;
   std::string system;
+  // Stable Diffusion pipeline directories
+  std::string negative_prompt, mask, scheduler, out;
+  int steps = -1;
+  double guidance = NAN, strength = NAN;
+  int64_t height = 0, width = 0;
+  bool seed_given = false;
 };
 
 // The flags as a dispatcher request (pipelines/task_dispatch.h): only what was given.
@@ -62,7 +68,7 @@ nlohmann::json to_request(const RunArgs& a) {
   if (a.top_p >= 0) r["top_p"] = a.top_p;
   if (a.min_p >= 0) r["min_p"] = a.min_p;
   if (a.repetition_penalty >= 0) r["repetition_penalty"] = a.repetition_penalty;
-  if (a.seed != 0) r["seed"] = a.seed;
+  if (a.seed_given) r["seed"] = a.seed;
   if (!a.stop.empty()) r["stop"] = a.stop;
   if (!a.language.empty()) r["language"] = a.language;
   text("speech_task", a.speech_task);
@@ -79,6 +85,15 @@ nlohmann::json to_request(const RunArgs& a) {
   text("early_stopping", a.early_stopping);
   if (a.num_return_sequences > 0) r["num_return_sequences"] = a.num_return_sequences;
   text("candidate_labels", a.candidate_labels);
+  text("negative_prompt", a.negative_prompt);
+  text("mask", a.mask);
+  text("scheduler", a.scheduler);
+  text("out", a.out);
+  if (a.steps >= 0) r["steps"] = a.steps;
+  if (!std::isnan(a.guidance)) r["guidance"] = a.guidance;
+  if (!std::isnan(a.strength)) r["strength"] = a.strength;
+  if (a.height > 0) r["height"] = a.height;
+  if (a.width > 0) r["width"] = a.width;
   if (a.hypothesis_template != "a photo of {}.") r["hypothesis_template"] = a.hypothesis_template;
   return r;
 }
@@ -132,7 +147,18 @@ Action add_run(CLI::App& app) {
                 "Chat through the tokenizer's chat template: interactive on stdin, or one reply to --input / "
                 "--input-file messages.json");
   cmd->add_option("--system", a->system, "--chat: system message");
-  return [a]() {
+  cmd->add_option("--negative-prompt", a->negative_prompt, "Stable Diffusion: negative prompt");
+  cmd->add_option("--steps", a->steps, "Stable Diffusion: denoising steps (default 50)");
+  cmd->add_option("--guidance", a->guidance, "Stable Diffusion: classifier-free guidance scale (default 7.5)");
+  cmd->add_option("--strength", a->strength, "Stable Diffusion image-to-image / inpainting: strength");
+  cmd->add_option("--scheduler", a->scheduler, "Stable Diffusion: scheduler class (e.g. EulerDiscreteScheduler)");
+  cmd->add_option("--height", a->height, "Stable Diffusion: image height");
+  cmd->add_option("--width", a->width, "Stable Diffusion: image width");
+  cmd->add_option("--mask", a->mask, "Stable Diffusion inpainting: mask image (white = repaint)");
+  cmd->add_option("--out", a->out, "Stable Diffusion: write the image as PNG here");
+  auto* seed_opt = cmd->get_option("--seed");
+  return [a, seed_opt]() {
+    a->seed_given = seed_opt->count() > 0;
     if (a->chat) {
       ChatRunOptions c{a->model_dir, a->input, a->input_file, a->system, a->json, a->no_stream};
       const nlohmann::json flags = to_request(*a);
@@ -156,6 +182,8 @@ Action add_run(CLI::App& app) {
     } else {
       nlohmann::json shown = result;
       shown.erase("hardware");
+      // Without base64 images (use --json for them, --out for a file).
+      if (shown.contains("diffusion_output") && shown["diffusion_output"].is_object()) shown["diffusion_output"].erase("images");
       std::cout << shown.dump(2) << std::endl;
     }
     return result.value("success", false) ? 0 : 1;

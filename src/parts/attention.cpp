@@ -23,7 +23,9 @@ void attention(const AttentionSpec& s, const AttentionArgs& a) {
   const size_t need = size_t(nt) * size_t(a.Tk + Dv);
   if (scratch.size() < need) scratch.resize(need);
   float* scratch_base = scratch.data();  // thread_local: take the caller's buffer before the parallel region
-#pragma omp parallel for schedule(dynamic) if (BH * a.Tq * a.Tk * D > 32768)
+  // Inside a caller's parallel region (decode steps split heads across its threads) this
+  // stays on the calling thread instead of opening a nested team of one.
+#pragma omp parallel for schedule(dynamic) if (!omp_in_parallel() && BH * a.Tq * a.Tk * D > 32768)
   for (int64_t bh = 0; bh < BH; ++bh) {
     const int64_t b = bh / s.n_heads, h = bh % s.n_heads, hk = h / group;
     float* sc = scratch_base + size_t(omp_get_thread_num()) * size_t(a.Tk + Dv);

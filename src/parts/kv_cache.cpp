@@ -49,6 +49,16 @@ void KVCache::write(int64_t layer, int64_t t, const float* k, int64_t k_stride, 
     }
 }
 
+void KVCache::write_step_cols(int64_t layer, const float* k, int64_t k_stride, int64_t c0, int64_t c1, const float* v,
+                              int64_t v_stride, int64_t vc0, int64_t vc1) {
+  float* kd = k_[size_t(layer)].data();
+  float* vd = v_[size_t(layer)].data();
+  for (int64_t b = 0; b < batch_; ++b) {
+    if (c1 > c0) std::memcpy(kd + (b * capacity_ + len_) * k_dim_ + c0, k + b * k_stride + c0, size_t(c1 - c0) * 4);
+    if (vc1 > vc0) std::memcpy(vd + (b * capacity_ + len_) * v_dim_ + vc0, v + b * v_stride + vc0, size_t(vc1 - vc0) * 4);
+  }
+}
+
 void KVCache::append_mask(int64_t t, const int64_t* mask) {
   IA_CHECK(len_ + t <= capacity_, "KV cache: ", len_, " + ", t, " positions exceed the capacity ", capacity_);
   for (int64_t b = 0; b < batch_; ++b)

@@ -24,6 +24,12 @@ class KVCache {
   // Writes `t` new rows per batch entry for `layer` at positions [length, length + t).
   // k rows are `k_stride` floats apart in the source (row b*t + i), v likewise.
   void write(int64_t layer, int64_t t, const float* k, int64_t k_stride, const float* v, int64_t v_stride);
+  // Decode (one new position per batch row) for a slice of the row: key values [c0, c1)
+  // and value values [vc0, vc1), so threads can write disjoint heads of one step.
+  // Sources as in write() with t = 1. No checks (it runs inside parallel regions):
+  // the caller has verified length() < capacity() and the slice bounds.
+  void write_step_cols(int64_t layer, const float* k, int64_t k_stride, int64_t c0, int64_t c1, const float* v,
+                       int64_t v_stride, int64_t vc0, int64_t vc1);
   // Appends the key mask of `t` new positions ([batch, t], may be null = all ones).
   void append_mask(int64_t t, const int64_t* mask);
   // Commits `t` positions after every layer has written them.

@@ -5,11 +5,14 @@
 //                                 hidden states; image_embeds where the model projects them)
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "pipelines/text_generation.h"
 #include "preprocess/image_processor.h"
 #include "templates/model.h"
 
@@ -23,6 +26,11 @@ struct VisionRequest {
   std::string prompt;                         // image-text-to-text
   int64_t top_k = 5;
   int64_t max_new_tokens = -1;                // -1: generation_config / 20
+  // image-text-to-text: sampling, stop strings, EOS (default: generation_defaults of the
+  // model's generation_config.json; max_new_tokens above still overrides), and text
+  // pieces streamed as they are decoded.
+  std::optional<GenerationSettings> generation;
+  std::function<void(const std::string&)> on_text;
 };
 
 // pixel_values [N, 3, H, W] for the request's images through the model's image processor.

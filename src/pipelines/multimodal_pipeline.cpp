@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "pipelines/pipeline_result.h"
+#include "templates/multimodal/llava_model.h"
 #include "tokenizers/tokenizer.h"
 
 namespace ia {
@@ -42,24 +43,21 @@ json MultimodalPipeline::run(const VisionRequest& req) {
     for (int64_t id : ids) n_image += id == image_token;
     IA_CHECK(n_image == 1, dir_, ": the tokenizer turns '<image>' into ", n_image,
              " tokens with id image_token_index (", image_token, "); expected exactly 1");
-    TensorMap in;
-    in["input_ids"] = Tensor::from_vector_i64(ids, {1, S});
-    in["attention_mask"] = Tensor::from_vector_i64(std::vector<int64_t>(size_t(S), 1), {1, S});
-    in["pixel_values"] = load_pixel_values(proc_, req.images);
-    GenerateOptions opts;
-    opts.max_new_tokens = req.max_new_tokens >= 0 ? req.max_new_tokens
-                          : ctx_.generation_config    ? ctx_.generation_config->get_int("max_new_tokens", 20)
-                                                      : 20;
-    opts.return_step_logits = false;
-    TensorMap out = model_->generate(in, opts);
-    const Tensor& seq = out.at("sequences");
-    std::vector<uint32_t> fresh;
-    for (int64_t t = S; t < seq.dim(1); ++t) fresh.push_back(uint32_t(seq.i64()[t]));
-    json r = success_result("generated_text", tok.decode(fresh, true));
+    auto* decoder = dynamic_cast<StepDecoder*>(model_.get());
+    auto* image_prompt = dynamic_cast<ImagePromptDecoder*>(model_.get());
+    IA_CHECK(decoder && image_prompt, model_->model_type(), ": the model cannot decode from an image prompt");
+    GenerationSettings g = req.generation ? *req.generation : generation_defaults(ctx_.generation_config, ctx_.config);
+    if (req.max_new_tokens >= 0) g.max_new_tokens = req.max_new_tokens;
+    if (g.eos_token_ids.empty()) g.eos_token_ids = image_prompt->generation_eos_ids();
+    g.add_special_tokens = true;  // processor(text=prompt) adds BOS
+    image_prompt->set_prompt_image(load_pixel_values(proc_, req.images));
+    GenerationOutput out = generate_text(*decoder, tok, prompt, g, req.on_text);
+    json r = success_result("generated_text", out.text);
     r["task"] = task;
     r["prompt"] = prompt;
-    r["new_token_ids"] = std::vector<int64_t>(seq.i64() + S, seq.i64() + seq.dim(1));
-    r["decoding"] = "greedy";
+    r["new_token_ids"] = out.new_ids;
+    r["finish_reason"] = out.finish_reason;
+    r["decoding"] = g.sampling.do_sample ? "sample" : "greedy";
     return r;
   } catch (const std::exception& e) {
     return error_result(e.what());

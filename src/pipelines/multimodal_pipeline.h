@@ -1,9 +1,12 @@
 // The multimodal pipeline template (LLaVA): image-text-to-text.
-// The prompt becomes "USER: <image>\n{prompt} ASSISTANT:" (the llava-1.5 format;
-// the tokenizer's chat template is not rendered by this build), is tokenized with
-// special tokens, and must hold one image token (config.image_token_index) per
-// image. Greedy cached generation; result key "generated_text" (new tokens decoded
-// without special tokens).
+// The conversation is one user turn holding the image and the question, rendered by
+// the tokenizer's chat template when it has one, else the llava-1.5 format
+// "USER: <image>\n{prompt} ASSISTANT:"; it is tokenized with special tokens and must
+// hold one image token (config.image_token_index). Generation runs through
+// generate_text on the model's ImagePromptDecoder: greedy or sampled as the
+// generation config / request says, stop strings, EOS, streamed text pieces.
+// Result key "generated_text" (new tokens decoded without special tokens), plus
+// "new_token_ids", "finish_reason" and "decoding".
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -16,5 +16,6 @@ std::unique_ptr<BoundPipeline> load_audio_binding(const std::string& dir);
 std::unique_ptr<BoundPipeline> load_image_family_binding(const std::string& dir, Family family);
 std::unique_ptr<BoundPipeline> load_mask_generation_binding(const std::string& dir);
 std::unique_ptr<BoundPipeline> load_captioning_binding(const std::string& dir);
+std::unique_ptr<BoundPipeline> load_stable_diffusion_binding(const std::string& dir);
 
 }  // namespace ia

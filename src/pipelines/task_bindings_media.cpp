@@ -7,7 +7,10 @@
 #include "pipelines/mask_generation_pipeline.h"
 #include "pipelines/task_bindings.h"
 #include "pipelines/task_request.h"
+#include <cmath>
+
 #include "pipelines/multimodal_pipeline.h"
+#include "pipelines/stable_diffusion_task.h"
 #include "pipelines/vision_text_pipeline.h"
 
 namespace ia {
@@ -43,11 +46,17 @@ class ImageFamilyBound : public BoundPipeline {
  public:
   ImageFamilyBound(const std::string& dir, Family family) {
     // The pipeline template of the family, loaded once for every request.
-    if (family == Family::VisionText) vision_text_ = std::make_unique<VisionTextPipeline>(dir);
-    else if (family == Family::Multimodal) multimodal_ = std::make_unique<MultimodalPipeline>(dir);
-    else image_ = std::make_unique<ImagePipeline>(dir);
+    if (family == Family::VisionText) {
+      vision_text_ = std::make_unique<VisionTextPipeline>(dir);
+    } else if (family == Family::Multimodal) {
+      multimodal_ = std::make_unique<MultimodalPipeline>(dir);
+      const ModelContext ctx = ModelContext::open(dir);
+      generation_defaults_ = generation_defaults(ctx.generation_config, ctx.config);
+    } else {
+      image_ = std::make_unique<ImagePipeline>(dir);
+    }
   }
-  json run(const json& r, const TextStream&) override {
+  json run(const json& r, const TextStream& on_text) override {
     VisionRequest req;
     req.top_k = request::label_count(r);
     req.task = request::str(r, "task");
@@ -57,6 +66,12 @@ class ImageFamilyBound : public BoundPipeline {
     req.hypothesis_template = request::str(r, "hypothesis_template", req.hypothesis_template);
     req.prompt = request::str(r, "prompt");
     req.max_new_tokens = request::integer(r, "max_new_tokens", -1);
+    if (multimodal_) {  // image-text-to-text: the generation config's settings with the request's on top, streamed
+      GenerationSettings g = generation_defaults_;
+      request::apply_generation(r, g);
+      req.generation = g;
+      req.on_text = on_text;
+    }
     return vision_text_ ? vision_text_->run(req) : multimodal_ ? multimodal_->run(req) : image_->run(req);
   }
 
@@ -64,6 +79,7 @@ class ImageFamilyBound : public BoundPipeline {
   std::unique_ptr<VisionTextPipeline> vision_text_;
   std::unique_ptr<MultimodalPipeline> multimodal_;
   std::unique_ptr<ImagePipeline> image_;
+  GenerationSettings generation_defaults_;
 };
 
 // The image of a SAM / BLIP request: "image", else the first input.
@@ -116,8 +132,44 @@ class CaptioningBound : public BoundPipeline {
   CaptioningPipeline p_;
 };
 
+// Stable Diffusion pipeline directories (model_index.json): text-to-image,
+// image-to-image with "image", inpainting with "image" and "mask".
+class StableDiffusionBound : public BoundPipeline {
+ public:
+  explicit StableDiffusionBound(const std::string& dir) : dir_(dir) {}
+  json run(const json& r, const TextStream&) override {
+    SdTaskArgs a;
+    a.model_dir = dir_;
+    a.task = request::str(r, "task");
+    a.image = request::str(r, "image");
+    a.prompt = request::str(r, "prompt");
+    if (a.prompt.empty()) {
+      auto in = request::strings(r, "inputs");
+      if (!in.empty()) a.prompt = in[0];
+    }
+    a.negative_prompt = request::str(r, "negative_prompt");
+    a.mask = request::str(r, "mask");
+    a.steps = int(request::integer(r, "steps", -1));
+    a.guidance = request::number(r, "guidance", NAN);
+    a.strength = request::number(r, "strength", NAN);
+    a.height = request::integer(r, "height", 0);
+    a.width = request::integer(r, "width", 0);
+    a.seed_given = request::has(r, "seed");
+    a.seed = request::integer(r, "seed", 0);
+    a.scheduler = request::str(r, "scheduler");
+    a.out = request::str(r, "out");
+    return run_stable_diffusion_task(a);
+  }
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace
 
+std::unique_ptr<BoundPipeline> load_stable_diffusion_binding(const std::string& dir) {
+  return std::make_unique<StableDiffusionBound>(dir);
+}
 std::unique_ptr<BoundPipeline> load_audio_binding(const std::string& dir) { return std::make_unique<AudioBound>(dir); }
 std::unique_ptr<BoundPipeline> load_image_family_binding(const std::string& dir, Family family) {
   return std::make_unique<ImageFamilyBound>(dir, family);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/stable_diffusion_task.h"
 #include "pipelines/task_bindings.h"
 #include "pipelines/task_request.h"
 #include "templates/model.h"
@@ -11,6 +12,8 @@ namespace ia {
 using json = nlohmann::json;
 
 namespace {
+// The dispatch model type of a diffusers Stable Diffusion directory (not a transformers model_type).
+constexpr const char* kStableDiffusion = "stable-diffusion";
 bool is(const DispatchTarget& t, Family f) { return t.family == f; }
 bool task_in(const std::string& task, std::initializer_list<const char*> tasks) {
   for (const char* x : tasks)
@@ -31,6 +34,8 @@ const std::vector<PipelineBinding>& pipeline_bindings() {
   using Dir = const std::string&;
   // First match wins: model-type specific pipelines before their family's.
   static const std::vector<PipelineBinding> b = {
+      {"stable-diffusion", "diffusion", [](T t) { return t.model_type == kStableDiffusion; },
+       [](Dir d, T) { return load_stable_diffusion_binding(d); }},
       {"audio", "audio", [](T t) { return is(t, Family::Speech); },
        [](Dir d, T) { return load_audio_binding(d); }, counts},
       {"mask-generation", "diffusion",
@@ -71,9 +76,13 @@ const PipelineBinding& TaskDispatcher::resolve(const std::string& task) {
   if (!opened_) {
     opened_ = true;
     try {
-      model_.model_type = ModelContext::open(dir_).model_type;
-      const FamilyTemplate* t = find_template(model_.model_type);
-      model_.family = t ? t->family : Family::Other;
+      if (is_stable_diffusion_dir(dir_)) {  // diffusers layout: model_index.json, no config.json
+        model_ = {kStableDiffusion, Family::Diffusion, ""};
+      } else {
+        model_.model_type = ModelContext::open(dir_).model_type;
+        const FamilyTemplate* t = find_template(model_.model_type);
+        model_.family = t ? t->family : Family::Other;
+      }
     } catch (const std::exception&) {
       model_ = DispatchTarget{};  // unreadable: the fallback pipeline names the problem
     }

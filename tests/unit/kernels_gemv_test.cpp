@@ -42,7 +42,7 @@ Tensor transposed(const Tensor& w) {
 TEST(KernelsGemv, SimdMatchesScalarBothLayouts) {
   uint32_t seed = 100;
   for (DType dt : {DType::F32, DType::F16, DType::BF16})
-    for (int64_t K : {1, 3, 4, 15, 16, 17, 33, 70, 257})
+    for (int64_t K : {1, 3, 4, 15, 16, 17, 32, 33, 64, 70, 257})
       for (int64_t N : {1, 5, 16, 19, 64, 1029, 1100})
         for (int64_t M = 1; M <= kGemvMaxRows; ++M) {
           Tensor w = random_weight(dt, N, K, seed++);

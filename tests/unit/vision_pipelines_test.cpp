@@ -2,6 +2,8 @@
 // checkpoints plus a preprocessor_config.json, a word-level tokenizer and PNG
 // images written here; the JSON is checked against the model's own outputs.
 #include <gtest/gtest.h>
+
+#include <iterator>
 #include <unistd.h>
 
 #include <cmath>
@@ -250,6 +252,90 @@ TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
     if (id > 2 && id != 127) text += (text.empty() ? "" : " ") + std::string("w") + std::to_string(id);
   // WordLevel without a decoder joins tokens with spaces; specials (<s>, </s>, <unk>, <image>) are skipped.
   EXPECT_EQ(r["generated_text"], text);
+}
+
+// Sampling (seeded, reproducible), streaming (the pieces add up to the text) and
+// stop strings go through the same generation loop as text models.
+TEST(VisionPipelines, LlavaSamplesStreamsAndStops) {
+  std::map<std::string, int64_t> words;
+  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
+  words["USER:"] = 17;
+  words["ASSISTANT:"] = 23;
+  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
+  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  std::string img = write_png(dir, "a.png", 50, 40, 4);
+  VisionRequest req;
+  req.images = {img};
+  req.prompt = "w45 w99";
+  req.max_new_tokens = 8;
+  const json greedy = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(greedy["success"].get<bool>()) << greedy.dump();
+  EXPECT_EQ(greedy["decoding"], "greedy");
+
+  auto sampled = [&](uint64_t seed, std::string* streamed) {
+    VisionRequest r = req;
+    GenerationSettings g;
+    g.max_new_tokens = 8;
+    g.sampling.do_sample = true;
+    g.sampling.temperature = 1.5f;
+    g.sampling.seed = seed;
+    r.generation = g;
+    if (streamed) r.on_text = [streamed](const std::string& piece) { *streamed += piece; };
+    return run_image_family_pipeline(dir.string(), r);
+  };
+  std::string streamed;
+  const json a = sampled(7, &streamed), b = sampled(7, nullptr);
+  ASSERT_TRUE(a["success"].get<bool>()) << a.dump();
+  EXPECT_EQ(a["decoding"], "sample");
+  EXPECT_EQ(a["new_token_ids"], b["new_token_ids"]);  // same seed, same tokens
+  EXPECT_EQ(streamed, a["generated_text"].get<std::string>());
+  bool differs = false;
+  for (uint64_t seed = 1; seed <= 5 && !differs; ++seed) differs = sampled(seed, nullptr)["new_token_ids"] != greedy["new_token_ids"];
+  EXPECT_TRUE(differs) << "sampling at temperature 1.5 never left the greedy path";
+
+  // A stop string cuts the greedy text where it first appears.
+  const std::string text = greedy["generated_text"];
+  const size_t sp = text.find(' ');
+  ASSERT_NE(sp, std::string::npos) << text;
+  const std::string stop = text.substr(sp + 1, text.find(' ', sp + 1) - sp - 1);
+  VisionRequest r = req;
+  GenerationSettings g;
+  g.max_new_tokens = 8;
+  g.stop_strings = {stop};
+  r.generation = g;
+  const json s = run_image_family_pipeline(dir.string(), r);
+  ASSERT_TRUE(s["success"].get<bool>()) << s.dump();
+  EXPECT_EQ(s["finish_reason"], "stop");
+  EXPECT_EQ(s["generated_text"], text.substr(0, text.find(stop)));
+}
+
+// The command line streams LLaVA's text as it is decoded and takes the sampling flags.
+TEST(VisionPipelines, LlavaRunCommandStreamsAndSamples) {
+  std::map<std::string, int64_t> words;
+  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
+  words["USER:"] = 17;
+  words["ASSISTANT:"] = 23;
+  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
+  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  std::string img = write_png(dir, "a.png", 50, 40, 4);
+  VisionRequest req;
+  req.images = {img};
+  req.prompt = "w45 w99";
+  req.max_new_tokens = 5;
+  const json greedy = run_image_family_pipeline(dir.string(), req);
+  ASSERT_TRUE(greedy["success"].get<bool>()) << greedy.dump();
+  const fs::path out = dir / "out.txt";
+  const std::string base = std::string(IA_CLI_PATH) + " run " + dir.string() + " --task image-text-to-text --input " +
+                           img + " --prompt 'w45 w99' --max-new-tokens 5";
+  ASSERT_EQ(std::system((base + " > " + out.string()).c_str()), 0);
+  std::ifstream in(out);
+  std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(printed, greedy["generated_text"].get<std::string>() + "\n");
+  ASSERT_EQ(std::system((base + " --sample --temperature 1.5 --seed 3 --json > " + out.string()).c_str()), 0);
+  std::ifstream in2(out);
+  const json sampled = json::parse(in2);
+  EXPECT_EQ(sampled["decoding"], "sample");
+  EXPECT_EQ(sampled["new_token_ids"].size(), 5u);
 }
 
 // With a chat template the prompt is the template's rendering of one user turn

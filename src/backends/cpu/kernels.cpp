@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/cpu/act_simd.h"
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/simd.h"
 #include "core/error.h"
@@ -153,7 +154,13 @@ float act_scalar(Act a, float x) {
 }
 
 void apply_act(Act a, float* x, int64_t n) {
-  if (a == Act::Identity) return;
+  if (a == Act::Identity || n <= 0) return;
+  constexpr int64_t kBlock = 4096;  // SIMD forms run per block so large arrays still split across threads
+  if (act_vector(a, x, 0)) {
+#pragma omp parallel for schedule(static) if (n > 65536 && !omp_in_parallel())
+    for (int64_t i = 0; i < n; i += kBlock) act_vector(a, x + i, std::min(kBlock, n - i));
+    return;
+  }
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) x[i] = act_scalar(a, x[i]);
 }

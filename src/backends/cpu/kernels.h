@@ -38,6 +38,15 @@ int64_t part_out(const LinearPart& p);
 // Decode sizes run every part in one parallel region with the columns split evenly
 // across threads, so separate q/k/v (or gate/up) weights cost one pass like a fused one.
 void linear_parts(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y, int64_t ldy);
+// For callers that split a decode step across the threads of their own parallel region:
+// output columns [g0, g1) of linear_parts() (M <= 4 rows, the GEMV kernels, any thread).
+// No checks here (it runs inside parallel regions): the parts must be ones linear_parts()
+// accepts for this K, e.g. checked once at load.
+void linear_parts_cols(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y,
+                       int64_t ldy, int64_t g0, int64_t g1);
+// Thread t of T takes output columns [*c0, *c1) of `total`: an even split whose inner
+// boundaries are multiples of 16 columns (no shared cache lines between threads).
+void split_cols(int64_t total, int t, int T, int64_t* c0, int64_t* c1);
 void linear_parts_reference(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y,
                             int64_t ldy);
 

@@ -28,42 +28,15 @@ constexpr int64_t kParallelMin = 32768;
 
 void gemv_parts(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y, int64_t ldy,
                 int64_t total) {
-  auto run_range = [&](int64_t g0, int64_t g1) {
-    int64_t off = 0;
-    for (int i = 0; i < n_parts; ++i) {
-      const LinearPart& p = parts[i];
-      const int64_t n = part_out(p);
-      const int64_t lo = std::max(g0, off), hi = std::min(g1, off + n);
-      if (lo < hi) {
-        GemvArgs a;
-        a.x = x;
-        a.M = M;
-        a.ldx = K;
-        a.K = K;
-        a.w = p.weight->raw();
-        a.dtype = p.weight->dtype();
-        a.N = n;
-        a.bias = p.bias;
-        a.y = y + off;
-        a.ldy = ldy;
-        if (p.layout == WeightLayout::InOut) gemv_kn(a, lo - off, hi - off);
-        else gemv_nk(a, lo - off, hi - off);
-      }
-      off += n;
-    }
-  };
   if (total * K < kParallelMin || omp_get_max_threads() == 1 || omp_in_parallel()) {
-    run_range(0, total);
+    linear_parts_cols(x, M, K, parts, n_parts, y, ldy, 0, total);
     return;
   }
 #pragma omp parallel
   {
-    // Even split of the concatenated output columns; boundaries on 16-column
-    // (64-byte) steps so neighbouring threads never write the same cache line.
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t g0 = t == 0 ? 0 : (total * t / T) & ~int64_t(15);
-    const int64_t g1 = t == T - 1 ? total : (total * (t + 1) / T) & ~int64_t(15);
-    run_range(g0, g1);
+    int64_t g0, g1;
+    split_cols(total, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
+    linear_parts_cols(x, M, K, parts, n_parts, y, ldy, g0, g1);
   }
 }
 
@@ -117,6 +90,41 @@ void gemm_part(const float* x, int64_t M, int64_t K, const LinearPart& p, float*
 }
 
 }  // namespace
+
+void split_cols(int64_t total, int t, int T, int64_t* c0, int64_t* c1) {
+  // Even split; inner boundaries on 16-column (64-byte) steps so neighbouring threads
+  // never write the same cache line.
+  *c0 = t == 0 ? 0 : (total * t / T) & ~int64_t(15);
+  *c1 = t == T - 1 ? total : (total * (t + 1) / T) & ~int64_t(15);
+  *c0 = std::min(*c0, total);
+  *c1 = std::max(*c0, std::min(*c1, total));
+}
+
+void linear_parts_cols(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y,
+                       int64_t ldy, int64_t g0, int64_t g1) {
+  int64_t off = 0;
+  for (int i = 0; i < n_parts; ++i) {
+    const LinearPart& p = parts[i];
+    const int64_t n = part_out(p);
+    const int64_t lo = std::max(g0, off), hi = std::min(g1, off + n);
+    if (lo < hi) {
+      GemvArgs a;
+      a.x = x;
+      a.M = M;
+      a.ldx = K;
+      a.K = K;
+      a.w = p.weight->raw();
+      a.dtype = p.weight->dtype();
+      a.N = n;
+      a.bias = p.bias;
+      a.y = y + off;
+      a.ldy = ldy;
+      if (p.layout == WeightLayout::InOut) gemv_kn(a, lo - off, hi - off);
+      else gemv_nk(a, lo - off, hi - off);
+    }
+    off += n;
+  }
+}
 
 int64_t part_out(const LinearPart& p) { return p.weight->dim(p.layout == WeightLayout::InOut ? 1 : 0); }
 

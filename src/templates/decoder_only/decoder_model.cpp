@@ -9,29 +9,10 @@
 #include "parts/alibi.h"
 #include "parts/attention.h"
 #include "parts/moe_ffn.h"
+#include "templates/decoder_only/decoder_layer.h"
 #include "templates/decoder_only/decoder_weights.h"
 
 namespace ia {
-
-struct DecoderModel::Norm {
-  NormKind kind = NormKind::LayerNorm;
-  LayerNorm ln;
-  RMSNorm rms;
-  void forward(const float* x, int64_t rows, float* y) const {
-    if (kind == NormKind::LayerNorm) ln.forward(x, rows, y);
-    else rms.forward(x, rows, y);
-  }
-};
-
-struct DecoderModel::Layer {
-  std::unique_ptr<Norm> n1, n2, n_post_attn, n_pre_ff, n_post_ff;
-  LinearGroup qkv;  // outputs [q | k | v]
-  Linear o;
-  LayerNorm q_norm, k_norm;
-  bool qk_norm = false;
-  LinearGroup up;   // fc (Plain) or [gate | up] (Gated)
-  Linear down;
-};
 
 namespace {
 
@@ -251,7 +232,10 @@ void DecoderModel::run(const int64_t* ids, const int64_t* positions, const int64
   float* qkv = qkv_.data();
   float* tmp = tmp_.data();
   float* mid = mid_.data();
-  for (int64_t l = 0; l < p_.n_layers; ++l) {
+  // Decode steps: the whole stack in one parallel region (decoder_team_step.cpp).
+  const bool team = team_step_ok(T, use_slots);
+  if (team) run_layers_team(spec, a);
+  for (int64_t l = 0; !team && l < p_.n_layers; ++l) {
     Layer& L = layers_[size_t(l)];
     // --- attention ---
     if (p_.residual == ResidualKind::PostNorm) std::memcpy(h, x, size_t(N * H) * 4);

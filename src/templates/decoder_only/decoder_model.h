@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "parts/attention.h"
 #include "parts/kv_cache.h"
 #include "parts/nn.h"
 #include "parts/rope.h"
@@ -79,6 +80,11 @@ class DecoderModel : public Model, public StepDecoder {
   // ids/positions/mask are [B, T]; mask may be null (all ones). Final hidden states
   // (after final norm and OPT project_out) end in out_ [B*T, embed_dim].
   void run(const int64_t* ids, const int64_t* positions, const int64_t* mask, int64_t T);
+  // Decode steps (one token per row) run every layer inside one OpenMP parallel region,
+  // each stage split across its threads (decoder_team_step.cpp). True when this step can.
+  bool team_step_ok(int64_t T, bool use_slots) const;
+  // The layer loop of run() for such a step; spec/a as run() prepared them.
+  void run_layers_team(const AttentionSpec& spec, const AttentionArgs& a);
   // Switches on the Gemma-2 HybridCache emulation for a generate() of `max_length` positions.
   void start_hybrid_cache(int64_t max_length);
   void logits_of(const float* hidden, int64_t rows, float* out);
@@ -112,6 +118,7 @@ class DecoderModel : public Model, public StepDecoder {
   // Work buffers, grown on demand and reused (no allocation per decode step).
   std::vector<float> x_, h_, qkv_, att_, tmp_, mid_, mlp_in_, out_, logits_;
   std::vector<int64_t> pos_buf_, ids_buf_, step_mask_;
+  std::vector<float> team_buf_;  // per-thread normed inputs of a team step
 };
 
 }  // namespace ia

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -31,7 +32,7 @@ int64_t default_vocab(const std::string& model_type) {
   return it == v.end() ? -1 : it->second;
 }
 
-class LlavaModel : public Model, public StepDecoder {
+class LlavaModel : public Model, public StepDecoder, public ImagePromptDecoder {
  public:
   explicit LlavaModel(const ModelContext& ctx);
   const std::string& model_type() const override { return model_type_; }
@@ -48,6 +49,9 @@ class LlavaModel : public Model, public StepDecoder {
                        int64_t capacity) override;
   const float* decode_step(const int64_t* tokens) override;
 
+  void set_prompt_image(const Tensor& pixel_values) override { pending_image_ = pixel_values; }
+  std::vector<int64_t> generation_eos_ids() const override { return eos_; }
+
  private:
   struct Batch {
     int64_t B = 0, S = 0;
@@ -57,6 +61,9 @@ class LlavaModel : public Model, public StepDecoder {
   // Projected image features [num_images, patches, text_hidden].
   Tensor image_features(const Tensor& pixel_values) const;
   LlavaMerged merge(const Batch& b, const Tensor& features) const;
+  // The image-prompt prefill: merged embeddings through the language model, caches sized
+  // for max_new more tokens; returns the last position's logits [B, vocab].
+  const float* prefill_with_image(const Batch& b, const Tensor& pixel_values, int64_t max_new);
 
   std::string model_type_ = "llava";
   int64_t image_token_ = 32000, pad_token_ = -1, feature_layer_ = -2;
@@ -73,6 +80,7 @@ class LlavaModel : public Model, public StepDecoder {
   bool image_decode_ = false;
   std::vector<int64_t> step_pos_, step_mask_;
   std::vector<float> logits_buf_;
+  std::optional<Tensor> pending_image_;
 };
 
 LlavaModel::LlavaModel(const ModelContext& ctx) {
@@ -212,7 +220,34 @@ TensorMap LlavaModel::forward(const TensorMap& in) {
 const float* LlavaModel::prefill(const int64_t* ids, const int64_t* mask, int64_t batch, int64_t prompt_len,
                                  int64_t capacity) {
   image_decode_ = false;
+  if (pending_image_ && prompt_len > 1) {
+    Tensor px = *pending_image_;
+    pending_image_.reset();
+    Batch b;
+    b.B = batch;
+    b.S = prompt_len;
+    b.ids.assign(ids, ids + batch * prompt_len);
+    if (mask) b.mask.assign(mask, mask + batch * prompt_len);
+    else b.mask.assign(size_t(batch * prompt_len), 1);
+    return prefill_with_image(b, px, capacity - prompt_len);
+  }
+  pending_image_.reset();
   return lm_->prefill(ids, mask, batch, prompt_len, capacity);
+}
+
+const float* LlavaModel::prefill_with_image(const Batch& b, const Tensor& pixel_values, int64_t max_new) {
+  Tensor feats = image_features(pixel_values);
+  LlavaMerged m = merge(b, feats);
+  lm_->reset_cache(b.B, m.length + std::max<int64_t>(max_new, 0));
+  const float* h = lm_->run_inputs(m.embeds.data(), nullptr, m.position_ids.data(), m.attention_mask.data(), m.length);
+  const int64_t E = lm_->params().embed_dim, V = lm_->vocab();
+  std::vector<float> last(size_t(b.B * E));
+  for (int64_t r = 0; r < b.B; ++r)
+    std::memcpy(last.data() + r * E, h + (r * m.length + m.length - 1) * E, size_t(E) * 4);
+  logits_buf_.resize(size_t(b.B * V));
+  lm_->logits(last.data(), b.B, logits_buf_.data());
+  image_decode_ = true;
+  return logits_buf_.data();
 }
 
 const float* LlavaModel::decode_step(const int64_t* tokens) {
@@ -257,19 +292,10 @@ TensorMap LlavaModel::generate(const TensorMap& in, const GenerateOptions& opts)
     if (!px || b.S == 1) {
       logits = prefill(b.ids.data(), b.mask.data(), b.B, b.S, b.S + max_new);
     } else {
-      Tensor feats = image_features(*px);
-      LlavaMerged m = merge(b, feats);
-      lm_->reset_cache(b.B, m.length + max_new);
-      const float* h =
-          lm_->run_inputs(m.embeds.data(), nullptr, m.position_ids.data(), m.attention_mask.data(), m.length);
-      const int64_t E = lm_->params().embed_dim, V = lm_->vocab();
-      std::vector<float> last(size_t(b.B * E));
-      for (int64_t r = 0; r < b.B; ++r)
-        std::memcpy(last.data() + r * E, h + (r * m.length + m.length - 1) * E, size_t(E) * 4);
-      first.resize(size_t(b.B * V));
-      lm_->logits(last.data(), b.B, first.data());
+      // Copied: decode steps reuse logits_buf_ before greedy_decode reads the first row.
+      const float* l = prefill_with_image(b, *px, max_new);
+      first.assign(l, l + b.B * lm_->vocab());
       logits = first.data();
-      image_decode_ = true;
     }
   }
   TensorMap out = greedy_decode(*this, logits, b.ids.data(), b.B, b.S, pad, eos, opts);

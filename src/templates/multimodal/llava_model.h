@@ -14,4 +14,16 @@ namespace ia {
 
 std::unique_ptr<Model> make_llava_model(const ModelContext& ctx);
 
+// A StepDecoder whose next prefill() may take an image prompt (LLaVA): the pixel values'
+// features are merged at the prompt's image tokens, and the decode steps that follow
+// keep 4.44's image-prompt rule. Pipelines sample and stream through it like any text model.
+class ImagePromptDecoder {
+ public:
+  virtual ~ImagePromptDecoder() = default;
+  // pixel_values [num_images, 3, H, W] for the next prefill() only.
+  virtual void set_prompt_image(const Tensor& pixel_values) = 0;
+  // generate()'s EOS ids: generation_config.json, else config.json, else the text config.
+  virtual std::vector<int64_t> generation_eos_ids() const = 0;
+};
+
 }  // namespace ia

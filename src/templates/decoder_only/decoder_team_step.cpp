@@ -1,0 +1,153 @@
+// The decode step (one new token per row) of DecoderModel with the whole layer stack
+// inside ONE OpenMP parallel region. The generic layer loop in run() opens a region
+// per projection and runs the norms, rotary, cache write, activation and residual
+// adds on one thread in between: ~5 fork/joins per layer plus serial stretches that
+// at two threads cost a third of the GEMV time (profiled on GPT-2), and on a busy
+// machine every fork waits for a descheduled partner thread.
+//
+// Here each thread:
+//   - computes the (tiny) norms itself into a private buffer instead of waiting for
+//     one thread to do it,
+//   - runs its slice of output columns of every projection (cpu::linear_parts_cols,
+//     the same GEMV kernels: per-column results do not depend on the split),
+//   - applies the activation and the residual add to the columns it produced,
+//   - applies rotary, writes the KV cache and runs attention for its own heads.
+// That leaves 4-5 barriers per layer and no fork. Layer variants it does not cover
+// (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
+#include <omp.h>
+
+#include <algorithm>
+
+#include "backends/cpu/gemv.h"
+#include "backends/cpu/kernels.h"
+#include "parts/moe_ffn.h"
+#include "templates/decoder_only/decoder_layer.h"
+
+namespace ia {
+
+bool DecoderModel::team_step_ok(int64_t T, bool use_slots) const {
+  if (T != 1 || use_slots || cache_.batch() > cpu::kGemvMaxRows) return false;
+  if (omp_in_parallel() || omp_get_max_threads() < 2) return false;
+  if (p_.residual != ResidualKind::Sequential && p_.residual != ResidualKind::Parallel) return false;
+  for (const auto& m : moe_)
+    if (m) return false;
+  for (const Layer& L : layers_)
+    if (L.qk_norm || !L.n1 || (p_.residual == ResidualKind::Sequential && !L.n2)) return false;
+  return true;
+}
+
+void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionArgs& a0) {
+  const int64_t N = cache_.batch(), H = p_.hidden, D = p_.head_dim, I = p_.intermediate;
+  const int64_t Hq = p_.n_heads, Hkv = p_.n_kv_heads, group = Hq / Hkv;
+  const bool gated = p_.mlp == MlpKind::Gated, parallel_res = p_.residual == ResidualKind::Parallel;
+  const bool from_normed = p_.residual_from_normed;
+  const int max_threads = omp_get_max_threads();
+  // Per thread: n1(x) and n2(x) rows [N, H]; then the gated product act(gate) * up [N, I].
+  const size_t priv = size_t(2 * N * H);
+  if (team_buf_.size() < size_t(max_threads) * priv + size_t(N * I)) team_buf_.resize(size_t(max_threads) * priv + size_t(N * I));
+  float* team = team_buf_.data();
+  float* prod = team + size_t(max_threads) * priv;
+  float *x = x_.data(), *qkv = qkv_.data(), *att = att_.data(), *tmp = tmp_.data(), *mid = mid_.data();
+  float* mlp_out = out_.data();
+
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    float* hn = team + size_t(t) * priv;  // n1(x)
+    float* hm = hn + N * H;               // n2(x)
+    int64_t qc0, qc1, hc0, hc1, ic0, ic1;
+    cpu::split_cols(qkv_dim_, t, nt, &qc0, &qc1);
+    cpu::split_cols(H, t, nt, &hc0, &hc1);
+    cpu::split_cols(I, t, nt, &ic0, &ic1);
+    // Heads: whole KV groups per thread when there are enough of them (no barrier between
+    // the cache write and attention); otherwise KV heads and query heads split separately.
+    const bool by_group = Hkv >= nt;
+    const int64_t kv0 = Hkv * t / nt, kv1 = Hkv * (t + 1) / nt;
+    const int64_t q0 = by_group ? kv0 * group : Hq * t / nt, q1 = by_group ? kv1 * group : Hq * (t + 1) / nt;
+    cpu::LinearPart parts[LinearGroup::kMaxParts];
+
+    for (int64_t l = 0; l < p_.n_layers; ++l) {
+      const Layer& L = layers_[size_t(l)];
+      // --- attention ---
+      L.n1->forward(x, N, hn);
+      const int np = int(L.qkv.parts.size());
+      for (int i = 0; i < np; ++i) parts[i] = L.qkv.parts[size_t(i)].part();
+      cpu::linear_parts_cols(hn, N, L.qkv.in, parts, np, qkv, qkv_dim_, qc0, qc1);
+#pragma omp barrier
+      if (p_.pos == PosKind::Rotary) {
+        rope_.apply(qkv + q0 * D, N, qkv_dim_, q1 - q0, D);
+        rope_.apply(qkv + (Hq + kv0) * D, N, qkv_dim_, kv1 - kv0, D);
+      }
+      cache_.write_step_cols(l, qkv + Hq * D, qkv_dim_, kv0 * D, kv1 * D, qkv + (Hq + Hkv) * D, qkv_dim_, kv0 * D,
+                             kv1 * D);
+      if (!by_group) {
+#pragma omp barrier
+      }
+      AttentionSpec s = spec0;
+      s.scale = p_.attn_scale * (p_.layer_scale.empty() ? 1.f : p_.layer_scale[size_t(l)]);
+      s.sliding_window = p_.window[size_t(l)];
+      if (generating_ && p_.decode_ignores_window) s.sliding_window = 0;
+      s.n_heads = 1;
+      s.n_kv_heads = 1;
+      for (int64_t h = q0; h < q1; ++h) {
+        AttentionArgs a = a0;
+        a.q = qkv + h * D;
+        a.k = cache_.keys(l) + (h / group) * D;
+        a.v = cache_.values(l) + (h / group) * D;
+        a.out = att + h * D;
+        s.alibi_slopes = spec0.alibi_slopes ? spec0.alibi_slopes + h : nullptr;
+        attention(s, a);
+      }
+#pragma omp barrier
+      const cpu::LinearPart op = L.o.part();
+      cpu::linear_parts_cols(att, N, L.o.in, &op, 1, tmp, H, hc0, hc1);
+
+      // --- MLP input ---
+      const float* mlp_in = hn;
+      if (!parallel_res) {
+        const float* res = from_normed ? hn : x;
+        for (int64_t m = 0; m < N; ++m)
+          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = res[m * H + c] + tmp[m * H + c];
+#pragma omp barrier
+        L.n2->forward(x, N, hm);
+        mlp_in = hm;
+      } else if (L.n2) {
+        L.n2->forward(x, N, hm);
+        mlp_in = hm;
+      }
+
+      // --- MLP: this thread's intermediate columns, activation on them ---
+      const int nu = int(L.up.parts.size());
+      for (int i = 0; i < nu; ++i) parts[i] = L.up.parts[size_t(i)].part();
+      const float* down_in = mid;
+      if (gated) {  // [gate | up]: the same columns of both halves
+        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, 2 * I, ic0, ic1);
+        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, 2 * I, I + ic0, I + ic1);
+        for (int64_t m = 0; m < N && ic1 > ic0; ++m) {
+          float* g = mid + m * 2 * I + ic0;
+          cpu::apply_act(p_.act, g, ic1 - ic0);
+          cpu::mul_inplace(g, g + I, ic1 - ic0);
+          std::copy(g, g + (ic1 - ic0), prod + m * I + ic0);
+        }
+        down_in = prod;
+      } else {
+        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, I, ic0, ic1);
+        for (int64_t m = 0; m < N && ic1 > ic0; ++m) cpu::apply_act(p_.act, mid + m * I + ic0, ic1 - ic0);
+      }
+#pragma omp barrier
+      const cpu::LinearPart dp = L.down.part();
+      cpu::linear_parts_cols(down_in, N, I, &dp, 1, mlp_out, H, hc0, hc1);
+      if (parallel_res) {  // torch order: (mlp + attn) + residual
+        for (int64_t m = 0; m < N; ++m)
+          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = (mlp_out[m * H + c] + tmp[m * H + c]) + x[m * H + c];
+      } else {
+        const float* res2 = from_normed ? hm : x;
+        for (int64_t m = 0; m < N; ++m)
+          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = res2[m * H + c] + mlp_out[m * H + c];
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+}  // namespace ia
