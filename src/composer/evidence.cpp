@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "pipelines/audio_pipeline.h"
 #include "pipelines/image_pipeline.h"
+#include "pipelines/sampling.h"
 #include "preprocess/audio.h"
 #include "preprocess/audio_feature_extractor.h"
 #include "preprocess/image_processor.h"
@@ -58,7 +59,6 @@ std::vector<double> softmax_row(const float* x, int64_t n) {
   return p;
 }
 
-int64_t argmax(const float* x, int64_t n) { return int64_t(std::max_element(x, x + n) - x); }
 
 }  // namespace
 
