@@ -83,6 +83,11 @@ TEST(TaskDispatch, EachFamilyAndTaskHasItsPipeline) {
   EXPECT_EQ(binding("sam", Family::Diffusion, ""), "mask-generation");
   EXPECT_EQ(binding("mixtral", Family::MixtureOfExperts, ""), "moe");
   EXPECT_EQ(binding("mamba", Family::StateSpace, ""), "state-space");
+  // Directories are resolved from their files: a diffusers Stable Diffusion layout, a SAM checkpoint.
+  TaskDispatcher sd(std::string(IA_FIXTURES_DIR) + "/diffusion/stable_diffusion/StableDiffusionPipeline");
+  EXPECT_EQ(sd.binding_name("text-to-image"), "stable-diffusion");
+  TaskDispatcher sam(models_root() + "/sam/SamModel");
+  EXPECT_EQ(sam.binding_name(""), "mask-generation");
   // Every binding implements a pipeline template that exists.
   for (const auto& b : pipeline_bindings()) EXPECT_TRUE(pipeline_implemented(b.pipeline)) << b.name;
 }
