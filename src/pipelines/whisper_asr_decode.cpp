@@ -78,6 +78,15 @@ WhisperAsrResult whisper_decode_asr(const WhisperAsrVocab& v, const std::vector<
   const int64_t tb = v.timestamp_begin;
   std::vector<std::vector<int64_t>> previous;
   bool skip = false;
+  // Ends the open chunk: its text is the merge of every window's tokens since the last one.
+  auto close_chunk = [&](std::vector<int64_t>& current) {
+    previous.push_back(current);
+    chunk.text = v.decode(whisper_merge_overlapping(previous));
+    chunks.push_back(chunk);
+    previous.clear();
+    current.clear();
+    chunk = new_chunk();
+  };
 
   for (const WhisperWindowTokens& w : windows) {
     const std::vector<int64_t> ids = strip_prompt(w.tokens, v);
@@ -102,12 +111,7 @@ WhisperAsrResult whisper_decode_asr(const WhisperAsrVocab& v, const std::vector<
         text = text.size() >= 4 ? text.substr(2, text.size() - 4) : std::string();
         if (auto language = whisper_language_name(text)) {
           if (last_language && *language != *last_language && !return_timestamps) {
-            previous.push_back(current);
-            chunk.text = v.decode(whisper_merge_overlapping(previous));
-            chunks.push_back(chunk);
-            previous.clear();
-            current.clear();
-            chunk = new_chunk();
+            close_chunk(current);
           }
           chunk.language = language;
           last_language = language;
@@ -124,12 +128,7 @@ WhisperAsrResult whisper_decode_asr(const WhisperAsrVocab& v, const std::vector<
           chunk.start = time;
         } else if (time != *chunk.start) {  // an equal end is a duplicated start: ignore it
           chunk.end = time;
-          previous.push_back(current);
-          chunk.text = v.decode(whisper_merge_overlapping(previous));
-          chunks.push_back(chunk);
-          previous.clear();
-          current.clear();
-          chunk = new_chunk();
+          close_chunk(current);
         }
       } else {
         current.push_back(token);

@@ -132,6 +132,17 @@ json word_tokenizer(const std::map<std::string, int64_t>& words, const std::map<
           {"decoder", nullptr}, {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", unk}}}};
 }
 
+// The bundled LLaVA with a word-level tokenizer: "wN" is token N, USER: 17, ASSISTANT: 23,
+// <s> 1, </s> 2, <unk> 0, <image> 127.
+fs::path llava_dir() {
+  std::map<std::string, int64_t> words;
+  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
+  words["USER:"] = 17;
+  words["ASSISTANT:"] = 23;
+  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
+  return model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+}
+
 }  // namespace
 
 TEST(VisionPipelines, ImageClassificationScoresAreTheSoftmaxOfTheLogits) {
@@ -223,12 +234,7 @@ TEST(VisionPipelines, ZeroShotScoresAreTheSoftmaxOfLogitsPerImage) {
 }
 
 TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
-  std::map<std::string, int64_t> words;
-  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
-  words["USER:"] = 17;
-  words["ASSISTANT:"] = 23;
-  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
-  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  fs::path dir = llava_dir();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -257,12 +263,7 @@ TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
 // Sampling (seeded, reproducible), streaming (the pieces add up to the text) and
 // stop strings go through the same generation loop as text models.
 TEST(VisionPipelines, LlavaSamplesStreamsAndStops) {
-  std::map<std::string, int64_t> words;
-  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
-  words["USER:"] = 17;
-  words["ASSISTANT:"] = 23;
-  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
-  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  fs::path dir = llava_dir();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -311,12 +312,7 @@ TEST(VisionPipelines, LlavaSamplesStreamsAndStops) {
 
 // The command line streams LLaVA's text as it is decoded and takes the sampling flags.
 TEST(VisionPipelines, LlavaRunCommandStreamsAndSamples) {
-  std::map<std::string, int64_t> words;
-  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
-  words["USER:"] = 17;
-  words["ASSISTANT:"] = 23;
-  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
-  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  fs::path dir = llava_dir();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -342,12 +338,7 @@ TEST(VisionPipelines, LlavaRunCommandStreamsAndSamples) {
 // [image, text]: this template renders the llava-1.5 format after a "w7" marker
 // the built-in format does not have, so the ids show which prompt was used.
 TEST(VisionPipelines, LlavaPromptGoesThroughTheChatTemplate) {
-  std::map<std::string, int64_t> words;
-  for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
-  words["USER:"] = 17;
-  words["ASSISTANT:"] = 23;
-  json tok = word_tokenizer(words, {{"<s>", 1}, {"</s>", 2}, {"<unk>", 0}, {"<image>", 127}}, "<s>", "", "<unk>");
-  fs::path dir = model_dir("llava/LlavaForConditionalGeneration", clip_processor(32), tok);
+  fs::path dir = llava_dir();
   std::ofstream(dir / "tokenizer_config.json")
       << json{{"chat_template",
                "w7 {% for m in messages %}{{ m['role'].upper() }}: {% for c in m['content'] %}{% if c['type'] == 'image' %}"
