@@ -19,7 +19,7 @@ cmake -S "$WORK/gen" -B "$WORK/gen/build" -DCMAKE_PREFIX_PATH="$WORK/prefix" > "
 cmake --build "$WORK/gen/build" -j2 > "$WORK/build.log" 2>&1 || { tail -50 "$WORK/build.log"; exit 1; }
 
 # Timing figures differ run to run; everything else must match.
-strip_timing() { grep -v '_tokens_per_second' "$1"; }
+strip_timing() { grep -vE '(tokens_per_second|_seconds)"' "$1"; }
 
 programs=0
 failures=0
@@ -34,12 +34,18 @@ for exe in "$WORK"/gen/build/hf_*; do
   "$exe" --self-test-plan > "$WORK/$name.plan"
   model=$(awk -F '\t' '$1 == "model" { print $2 }' "$WORK/$name.plan")
   n=0
-  awk -F '\t' '$1 == "handler"' "$WORK/$name.plan" | while IFS="$(printf '\t')" read -r _ task max input; do
+  tab=$(printf '\t')
+  # handler<TAB>task<TAB>request JSON<TAB>the same request as `run` arguments (tab-separated)
+  awk -F '\t' '$1 == "handler"' "$WORK/$name.plan" | while IFS= read -r line; do
     n=$((n + 1))
-    set -- --task "$task" --input "$input"
-    [ "$max" -ge 0 ] && set -- "$@" --max-new-tokens "$max"
-    "$exe" "$@" > "$WORK/$name.$n.generated.json" 2>/dev/null || true
-    "$CLI" run "$model" "$@" --json > "$WORK/$name.$n.run.json" 2>/dev/null || true
+    task=$(printf '%s\n' "$line" | cut -f2)
+    request=$(printf '%s\n' "$line" | cut -f3)
+    args=$(printf '%s\n' "$line" | cut -f4-)
+    "$exe" --task "$task" --request "$request" > "$WORK/$name.$n.generated.json" 2>/dev/null || true
+    old_ifs=$IFS; IFS=$tab; set -f
+    # shellcheck disable=SC2086  # split on tabs only: arguments may hold spaces
+    "$CLI" run "$model" $args --json > "$WORK/$name.$n.run.json" 2>/dev/null || true
+    set +f; IFS=$old_ifs
     strip_timing "$WORK/$name.$n.run.json" > "$WORK/$name.$n.run.stripped"
     strip_timing "$WORK/$name.$n.generated.json" > "$WORK/$name.$n.generated.stripped"
     if ! cmp -s "$WORK/$name.$n.run.stripped" "$WORK/$name.$n.generated.stripped" || [ ! -s "$WORK/$name.$n.run.stripped" ]; then

@@ -42,6 +42,7 @@ std::vector<int64_t> row0(const json& c, const std::string& where) {
 }
 
 std::string word(const BundledModel& m, int64_t id) {
+  if (auto it = m.special_words.find(id); it != m.special_words.end()) return it->second;
   if (id == m.mask_id) return "[MASK]";
   std::string w = "w";
   return w += std::to_string(id);
@@ -75,8 +76,11 @@ BundledModel read_bundled_model(const std::string& dir) {
   int64_t max_id = 0;
   for (const auto& c : ref["cases"]) {
     if (!c.contains("inputs") || !c["inputs"].contains("input_ids") || !c["inputs"]["input_ids"].contains("values")) continue;
+    bool text_only = true;  // a generate case on token ids alone (not LLaVA's / BLIP's pixels)
+    for (auto it = c["inputs"].begin(); it != c["inputs"].end(); ++it)
+      text_only = text_only && (it.key() == "input_ids" || it.key() == "attention_mask");
     if (c.contains("generation")) {
-      if (!m.prompt_ids.empty()) continue;
+      if (!m.prompt_ids.empty() || !text_only) continue;
       m.prompt_ids = row0(c, ref_path);
       const json& g = c["generation"];
       IA_CHECK(g.contains("new_token_ids") && g["new_token_ids"].is_array() && !g["new_token_ids"].empty(), ref_path,
@@ -90,10 +94,27 @@ BundledModel read_bundled_model(const std::string& dir) {
       for (const auto& v : row) max_id = std::max(max_id, v.get<int64_t>());
   }
   if (m.forward_ids.empty()) m.forward_ids = m.prompt_ids;
-  IA_CHECK(!m.forward_ids.empty(), ref_path, ": no case with inline input_ids values");
-  m.vocab = std::max(ctx.config.get_int("vocab_size", 0), max_id + 1);
+  int64_t config_vocab = ctx.config.has("text_config") ? ctx.config.sub("text_config").get_int("vocab_size", 0) : 0;
+  // RAG: one word-level tokenizer serves the question encoder and the generator.
+  for (const char* sub : {"question_encoder", "generator"})
+    if (m.model_type == "rag" && ctx.config.has(sub))
+      config_vocab = std::max(config_vocab, ctx.config.sub(sub).get_int("vocab_size", 0));
+  m.vocab = std::max({ctx.config.get_int("vocab_size", 0), config_vocab, max_id + 1});
   for (int64_t id : m.expected_new_ids) m.vocab = std::max(m.vocab, id + 1);
-  m.mask_id = m.forward_ids[std::min<size_t>(2, m.forward_ids.size() - 1)];
+  // Image / audio models may have no token inputs at all.
+  m.mask_id = m.forward_ids.empty() ? -1 : m.forward_ids[std::min<size_t>(2, m.forward_ids.size() - 1)];
+  if (m.model_type == "llava") {
+    m.special_words[ctx.config.get_int("image_token_index", 32000)] = "<image>";
+    m.mask_id = -1;
+  }
+  if (m.model_type == "clip") {
+    const HFConfig text = ctx.config.sub("text_config");
+    const int64_t bos = text.get_int("bos_token_id", 49406), eos = text.get_int("eos_token_id", 49407);
+    m.special_words[bos] = "<|startoftext|>";
+    m.special_words[eos] = "<|endoftext|>";
+    m.bos_eos = {bos, eos};
+    m.mask_id = -1;
+  }
   // The pipeline stops at EOS; transformers' reference may have run past it (eos_stops false).
   auto eos = generation_defaults(ctx.generation_config, ctx.config).eos_token_ids;
   for (size_t i = 0; i < m.expected_new_ids.size(); ++i)
@@ -115,18 +136,34 @@ void write_runnable_copy(const BundledModel& m, const std::string& dst_dir) {
   }
   json vocab = json::object();
   for (int64_t i = 0; i < m.vocab; ++i) vocab[word(m, i)] = i;
+  json added = json::array(), post = nullptr;
+  for (const auto& [id, w] : m.special_words)
+    added.push_back({{"id", id}, {"content", w}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", true}});
+  if (m.bos_eos.size() == 2) {
+    const std::string bos = word(m, m.bos_eos[0]), eos = word(m, m.bos_eos[1]);
+    json single = json::array({{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                               {{"SpecialToken", {{"id", eos}, {"type_id", 0}}}}});
+    json pair = single;
+    pair.push_back({{"Sequence", {{"id", "B"}, {"type_id", 1}}}});
+    post = {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair},
+            {"special_tokens", {{bos, {{"id", bos}, {"ids", {m.bos_eos[0]}}, {"tokens", {bos}}}},
+                                {eos, {{"id", eos}, {"ids", {m.bos_eos[1]}}, {"tokens", {eos}}}}}}};
+  }
   json tok = {{"version", "1.0"},
               {"truncation", nullptr},
               {"padding", nullptr},
-              {"added_tokens", json::array()},
+              {"added_tokens", added},
               {"normalizer", nullptr},
               {"pre_tokenizer", {{"type", "WhitespaceSplit"}}},
-              {"post_processor", nullptr},
+              {"post_processor", post},
               {"decoder", nullptr},
               {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", word(m, 0)}}}};
   std::ofstream out(dst / "tokenizer.json");
   out << tok.dump();
   IA_CHECK(out.good(), (dst / "tokenizer.json").string(), ": cannot write");
+  out.close();
+  write_media_files(m, dst_dir);
 }
 
 std::string spell_ids(const BundledModel& m, const std::vector<int64_t>& ids) {
@@ -139,7 +176,9 @@ std::string spell_ids(const BundledModel& m, const std::vector<int64_t>& ids) {
 }
 
 std::string probe_text(const BundledModel& m, const std::string& task) {
-  if (task == "text-generation" && !m.prompt_ids.empty()) return spell_ids(m, m.prompt_ids);
+  const bool generation = task == "text-generation" || task == "text2text-generation" || task == "summarization" ||
+                          task == "translation";
+  if (generation && !m.prompt_ids.empty()) return spell_ids(m, m.prompt_ids);
   return spell_ids(m, m.forward_ids);
 }
 

@@ -10,7 +10,9 @@ const char* const kProgramSource = R"__ia__(// @PROGRAM@: @MODEL_TYPE@ (@ARCHITE
 //   @PROGRAM@                      self-test: every handler on the bundled model, tokens/s; exit 1 on failure
 //   @PROGRAM@ --task T --input X   one handler; prints the result JSON (as `ipfs-accelerate run --json`)
 //     [--model DIR] [--hardware NAME] [--max-new-tokens N]
-//   @PROGRAM@ --self-test-plan     the self-test's model directory and handler inputs, tab-separated
+//   @PROGRAM@ --task T --request JSON   one handler on a full task request (pipelines/task_dispatch.h keys)
+//   @PROGRAM@ --self-test-plan     the self-test's model directory, handler requests and the equivalent
+//                                  `ipfs-accelerate run` arguments, tab-separated
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -50,10 +52,10 @@ const HardwareEntry kHardware[] = {
 @HANDLERS@
 struct Handler {
   const char* task;
-  rt::TaskResult (*handle)(rt::Session&, const std::vector<std::string>&, int64_t);
-  const char* self_test_input;
-  int64_t self_test_max_new_tokens;  // -1: the model's default
+  rt::TaskResult (*handle)(rt::Session&, const std::string& request_json);
+  const char* self_test_request;     // built-in input: the bundled image / WAV / text and options
   const char* expected_token_ids;    // transformers' greedy continuation ("" = no reference)
+  const char* run_arguments;         // the same request as `ipfs-accelerate run` flags (tab-separated)
 };
 const Handler kHandlers[] = {
 @HANDLER_TABLE@};
@@ -82,7 +84,7 @@ const HardwareEntry* choose_hardware(const std::string& wanted) {
 int self_test(rt::Session& session) {
   int failures = 0;
   for (const auto& h : kHandlers) {
-    rt::TaskResult r = h.handle(session, {h.self_test_input}, h.self_test_max_new_tokens);
+    rt::TaskResult r = h.handle(session, h.self_test_request);
     std::string problem = r.success ? "" : r.error;
     if (r.success && h.expected_token_ids[0] != '\0' && join_ids(r.generated_ids) != h.expected_token_ids) {
       problem = "generated ids [";
@@ -91,10 +93,12 @@ int self_test(rt::Session& session) {
       problem += h.expected_token_ids;
       problem += "]";
     }
-    double tps = r.seconds > 0 ? double(r.tokens) / r.seconds : 0.0;
-    if (problem.empty()) {
+    if (problem.empty() && r.tokens > 0) {
       std::printf("PASS %s %s tokens=%lld seconds=%.4f tokens_per_second=%.1f\n", kModelType, h.task,
-                  static_cast<long long>(r.tokens), r.seconds, tps);
+                  static_cast<long long>(r.tokens), r.seconds, r.seconds > 0 ? double(r.tokens) / r.seconds : 0.0);
+    } else if (problem.empty()) {  // images / audio clips: no tokens in
+      std::printf("PASS %s %s inputs=%lld seconds=%.4f inputs_per_second=%.1f\n", kModelType, h.task,
+                  static_cast<long long>(r.inputs), r.seconds, r.seconds > 0 ? double(r.inputs) / r.seconds : 0.0);
     } else {
       ++failures;
       std::printf("FAIL %s %s %s\n", kModelType, h.task, problem.c_str());
@@ -112,7 +116,8 @@ const Handler* find_handler(const std::string& task) {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--model DIR] [--hardware NAME] [--task TASK --input TEXT] [--max-new-tokens N]\n",
+  std::fprintf(stderr,
+               "usage: %s [--model DIR] [--hardware NAME] [--task TASK (--input TEXT [--max-new-tokens N] | --request JSON)]\n",
                argv0);
   return 2;
 }
@@ -120,13 +125,12 @@ int usage(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_dir = kBundledModel, hardware, task, input;
+  std::string model_dir = kBundledModel, hardware, task, input, request;
   int64_t max_new_tokens = -1;
   if (argc == 2 && std::strcmp(argv[1], "--self-test-plan") == 0) {
     // Machine-readable: what the self-test runs, so tests can replay it through `ipfs-accelerate run`.
     std::printf("model\t%s\n", kBundledModel);
-    for (const auto& h : kHandlers)
-      std::printf("handler\t%s\t%lld\t%s\n", h.task, static_cast<long long>(h.self_test_max_new_tokens), h.self_test_input);
+    for (const auto& h : kHandlers) std::printf("handler\t%s\t%s\t%s\n", h.task, h.self_test_request, h.run_arguments);
     return 0;
   }
   for (int i = 1; i < argc; ++i) {
@@ -137,6 +141,7 @@ int main(int argc, char** argv) {
     else if (a == "--hardware") hardware = v;
     else if (a == "--task") task = v;
     else if (a == "--input") input = v;
+    else if (a == "--request") request = v;
     else if (a == "--max-new-tokens") max_new_tokens = std::strtoll(v.c_str(), nullptr, 10);
     else return usage(argv[0]);
   }
@@ -146,7 +151,7 @@ int main(int argc, char** argv) {
   }
   try {
     rt::Session session(kComposition, model_dir);
-    if (task.empty() && input.empty()) return self_test(session);
+    if (task.empty() && input.empty() && request.empty()) return self_test(session);
     const Handler* h = find_handler(task);
     if (!h) {
       std::fprintf(stderr, "%s: no handler for task '%s' (handlers:", kModelType, task.c_str());
@@ -154,7 +159,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, ")\n");
       return 2;
     }
-    rt::TaskResult r = h->handle(session, {input}, max_new_tokens);
+    rt::TaskResult r = h->handle(session, request.empty() ? rt::text_request(input, max_new_tokens) : request);
     std::printf("%s\n", r.json.c_str());
     return r.success ? 0 : 1;
   } catch (const std::exception& e) {
@@ -175,6 +180,12 @@ if(NOT CMAKE_BUILD_TYPE)
   set(CMAKE_BUILD_TYPE Release)
 endif()
 find_package(ipfs_accelerate CONFIG REQUIRED)
+# Many programs link the same static library: lld (when installed) links them about twice as fast.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-fuse-ld=lld" IA_GENERATED_HAVE_LLD)
+if(IA_GENERATED_HAVE_LLD)
+  add_link_options(-fuse-ld=lld)
+endif()
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})

@@ -86,6 +86,43 @@ std::vector<std::string> default_inputs(const std::string& task) {
   return {"Hello world, this is a test."};
 }
 
+// `ipfs-accelerate run` arguments equivalent to a self-test request (the keys
+// probe_request and default_inputs use).
+std::vector<std::string> run_arguments(const json& q) {
+  std::vector<std::string> a;
+  auto text = [&](const char* key, const char* flag) {
+    if (!q.contains(key)) return;
+    a.push_back(flag);
+    a.push_back(q[key].is_string() ? q[key].get<std::string>() : q[key].dump());
+  };
+  text("task", "--task");
+  IA_CHECK(q.contains("inputs") && q["inputs"].size() == 1, "generate: a self-test request has one input");
+  a.push_back("--input");
+  a.push_back(q["inputs"][0].get<std::string>());
+  text("prompt", "--prompt");
+  text("points", "--points");
+  text("labels", "--labels");
+  text("hypothesis_template", "--hypothesis-template");
+  text("max_new_tokens", "--max-new-tokens");
+  text("docs", "--docs");
+  text("n_docs", "--n-docs");
+  if (q.contains("candidate_labels")) {
+    std::string joined;
+    for (const auto& l : q["candidate_labels"]) {
+      IA_CHECK(l.get<std::string>().find(',') == std::string::npos, "generate: a candidate label holds a comma");
+      joined += joined.empty() ? "" : ",";
+      joined += l.get<std::string>();
+    }
+    a.push_back("--candidate-labels");
+    a.push_back(joined);
+  }
+  for (auto it = q.begin(); it != q.end(); ++it)
+    IA_CHECK(std::string("task inputs prompt points labels hypothesis_template max_new_tokens candidate_labels docs n_docs").find(it.key()) !=
+                 std::string::npos,
+             "generate: no run flag for self-test request key '", it.key(), "'");
+  return a;
+}
+
 struct Resolved {
   std::string fixture;    // bundled fixture dir ("" for a user model directory)
   std::string model_dir;  // directory the model is loaded from at generation time
@@ -152,7 +189,7 @@ GeneratedProgram generate_one(const GenerateRequest& req, const fs::path& out) {
   }
   const std::string pipeline = pipeline_name_for(model_type);
   if (!pipeline_implemented(pipeline)) {
-    prog.not_generated = cat("the '", pipeline, "' pipeline template serving ", model_type, " is not dispatched by the composer's task runner in this build");
+    prog.not_generated = cat("the '", pipeline, "' pipeline template serving ", model_type, " has no implementation in the task dispatcher (pipelines/task_dispatch.cpp) of this build");
     return prog;
   }
   const fs::path prog_dir = out / prog.program;
@@ -184,34 +221,57 @@ GeneratedProgram generate_one(const GenerateRequest& req, const fs::path& out) {
 
   // Handlers: every task that runs on the model through its pipeline, decided by running it.
   std::string handler_fns, handler_table;
+  const std::string inputs_dir = (prog_dir / "inputs").string();
   for (const auto& task : tasks) {
-    const bool generation = task == "text-generation";
-    int64_t max_new = generation ? (r.fixture.empty() ? 8 : bundled.max_new_tokens) : -1;
-    std::vector<std::string> candidates = r.fixture.empty() ? default_inputs(task) : std::vector<std::string>{probe_text(bundled, task)};
-    std::string input, error;
+    std::vector<json> candidates;
+    if (!r.fixture.empty()) {
+      candidates.push_back(probe_request(bundled, r.model_dir, task));
+    } else if (write_probe_input(model_type, inputs_dir)) {
+      // A user's image / audio model: the built-in image or WAV, written next to the program.
+      BundledModel stub;
+      stub.model_type = model_type;
+      candidates.push_back(probe_request(stub, inputs_dir, task));
+    } else {
+      for (const auto& c : default_inputs(task)) {
+        json q = {{"task", task}, {"inputs", {c}}};
+        if (task == "text-generation") q["max_new_tokens"] = 8;
+        candidates.push_back(q);
+      }
+    }
+    json chosen;
+    std::string error;
     for (const auto& c : candidates) {
-      json res = runner->run({task, {c}, max_new});
+      json res = runner->run(c);
       if (res.value("success", false)) {
-        input = c;
+        chosen = c;
         break;
       }
       error = res.value("error", std::string("failed"));
     }
-    if (input.empty()) {
+    if (chosen.is_null()) {
       prog.skipped.emplace_back(task, error);
       continue;
     }
     prog.handlers.push_back(task);
     std::string fn = "handle_" + identifier(task);
-    handler_fns += cat("rt::TaskResult ", fn, "(rt::Session& s, const std::vector<std::string>& inputs, int64_t max_new_tokens) {\n",
-                       "  return s.run(", literal(task), ", inputs, max_new_tokens);\n}\n");
+    handler_fns += cat("rt::TaskResult ", fn, "(rt::Session& s, const std::string& request_json) {\n",
+                       "  return s.run(", literal(task), ", request_json);\n}\n");
     std::string expected;
-    if (generation && !r.fixture.empty())
+    const bool generation = task == "text-generation" || task == "text2text-generation" || task == "summarization" ||
+                            task == "translation";
+    if (generation && !r.fixture.empty() && !bundled.prompt_ids.empty())
       for (int64_t id : bundled.expected_new_ids) {
         expected += expected.empty() ? "" : " ";
         expected += std::to_string(id);
       }
-    handler_table += cat("    {", literal(task), ", ", fn, ", ", literal(input), ", ", max_new, ", ", literal(expected), "},\n");
+    std::string args;
+    for (const auto& a : run_arguments(chosen)) {
+      IA_CHECK(a.find('\t') == std::string::npos && !a.empty(), "generate: a self-test argument is empty or holds a tab");
+      args += args.empty() ? "" : "\t";
+      args += a;
+    }
+    handler_table += cat("    {", literal(task), ", ", fn, ", ", literal(chosen.dump()), ", ", literal(expected), ", ",
+                         literal(args), "},\n");
   }
   if (prog.handlers.empty()) {
     std::string why = "no task has a working pipeline handler";

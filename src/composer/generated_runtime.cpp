@@ -1,6 +1,7 @@
 #include "composer/generated_runtime.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "backends/hardware.h"
 #include "composer/task_runner.h"
@@ -69,12 +70,21 @@ Session::Session(const Composition& c, const std::string& model_dir) {
 
 Session::~Session() = default;
 
-TaskResult Session::run(const std::string& task, const std::vector<std::string>& inputs, int64_t max_new_tokens) {
+std::string text_request(const std::string& input, int64_t max_new_tokens) {
+  json q = {{"inputs", {input}}};
+  if (max_new_tokens >= 0) q["max_new_tokens"] = max_new_tokens;
+  return q.dump();
+}
+
+TaskResult Session::run(const std::string& task, const std::string& request_json) {
   TaskResult r;
   auto t0 = std::chrono::steady_clock::now();
-  json res;
+  json res, q;
   try {
-    res = impl_->runner.run({task, inputs, max_new_tokens});
+    q = json::parse(request_json);
+    IA_CHECK(q.is_object(), "request: expected a JSON object");
+    q["task"] = task;
+    res = impl_->runner.run(q);
   } catch (const std::exception& e) {
     res = error_result(e.what());
   }
@@ -85,15 +95,23 @@ TaskResult Session::run(const std::string& task, const std::vector<std::string>&
     r.error = res.value("error", std::string("unknown error"));
     return r;
   }
-  if (res.contains("generation") && res["generation"].is_array()) {
-    for (const auto& g : res["generation"]) r.tokens += g.value("prompt_tokens", int64_t(0)) + g.value("new_tokens", int64_t(0));
-    if (!res["generation"].empty()) r.generated_ids = res["generation"][0].value("token_ids", std::vector<int64_t>{});
-  } else {
+  r.inputs = int64_t(q.value("inputs", json::array()).size());
+  if (res.contains("generation")) {
     try {
-      r.tokens = impl_->runner.count_tokens(inputs);
+      r.generated_ids = generated_token_ids(res);
     } catch (const std::exception&) {
-      r.tokens = 0;  // non-text inputs: no token count
+      r.generated_ids.clear();
     }
+    const json& g = res["generation"].is_array() ? res["generation"] : json::array({res["generation"]});
+    for (const auto& e : g)
+      r.tokens += e.value("prompt_tokens", e.value("input_tokens", int64_t(0))) +
+                  e.value("new_tokens", int64_t(r.generated_ids.size()));
+  } else {
+    // Text inputs: their tokens; image / audio files: none counted.
+    std::vector<std::string> texts;
+    for (const auto& in : q.value("inputs", json::array()))
+      if (in.is_string() && !std::filesystem::exists(in.get<std::string>())) texts.push_back(in.get<std::string>());
+    r.tokens = impl_->runner.count_tokens(texts);
   }
   return r;
 }

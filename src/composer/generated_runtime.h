@@ -32,9 +32,13 @@ struct TaskResult {
   std::string json;   // the pipeline result, formatted exactly as `ipfs-accelerate run --json` prints it
   std::string error;  // when !success
   int64_t tokens = 0; // tokens processed: prompt + generated for generation, input tokens otherwise
+  int64_t inputs = 0; // inputs of the request (texts, images or audio clips)
   double seconds = 0;
   std::vector<int64_t> generated_ids;  // text generation: the new token ids of the first input
 };
+
+// {"inputs": [input], "max_new_tokens": n} as JSON text (n < 0: left out).
+std::string text_request(const std::string& input, int64_t max_new_tokens);
 
 // One loaded model served through its pipeline template.
 class Session {
@@ -45,10 +49,10 @@ class Session {
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
-  // Runs one task with the same defaults as `ipfs-accelerate run` (generation_config.json
-  // settings, greedy unless it samples, seed 0, 5 labels). max_new_tokens < 0 keeps the default.
+  // Runs one task on a dispatcher request (JSON text, pipelines/task_dispatch.h keys;
+  // its "task" is set to `task`) with the same defaults as `ipfs-accelerate run`.
   // Never throws: failures come back as success == false with the error JSON.
-  TaskResult run(const std::string& task, const std::vector<std::string>& inputs, int64_t max_new_tokens = -1);
+  TaskResult run(const std::string& task, const std::string& request_json);
 
  private:
   struct Impl;

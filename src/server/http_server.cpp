@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "pipelines/chat_session.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/task_dispatch.h"
 #include "templates/family.h"
 
 namespace ia::server {
@@ -48,13 +49,15 @@ struct ClientGone {};
 struct Server::Impl {
   ServerOptions opts;
   TextPipeline pipe;
+  TaskDispatcher tasks;  // /v1/tasks: every pipeline, sharing `pipe` for the text one
   GenerationSettings defaults;
   std::mutex model_mutex;  // the model's caches are per model: one request at a time
   std::atomic<uint64_t> next_id{1};
   httplib::Server http;
 
-  explicit Impl(ServerOptions o) : opts(std::move(o)), pipe(opts.model_dir) {
+  explicit Impl(ServerOptions o) : opts(std::move(o)), pipe(opts.model_dir), tasks(opts.model_dir) {
     defaults = pipe.generation_defaults();
+    tasks.adopt("text", text_binding_on(pipe, pipe.model().family()));
     if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).filename().string();
     if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).parent_path().filename().string();
     http.set_payload_max_length(opts.max_body_bytes);
@@ -118,11 +121,11 @@ struct Server::Impl {
     });
     http.Post(R"(/v1/tasks/([A-Za-z0-9_\-]+))", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] {
-        TextRequest tr = task_request(req.matches[1].str(), parse_body(req), defaults, opts.limits);
+        json q = task_dispatch_request(req.matches[1].str(), parse_body(req), defaults, opts.limits);
         json r;
         {
           std::lock_guard<std::mutex> lock(model_mutex);
-          r = pipe.run(tr);
+          r = tasks.run(q);
         }
         send_json(res, r.value("success", false) ? 200 : 400, r);
       });

@@ -261,4 +261,34 @@ TextRequest task_request(const std::string& task, const json& body, const Genera
   return req;
 }
 
+json task_dispatch_request(const std::string& task, const json& body, const GenerationSettings& defaults,
+                           const ServerLimits& limits) {
+  const TextRequest t = task_request(task, body, defaults, limits);
+  const auto& g = t.generation;
+  json q = {{"task", task},
+            {"inputs", t.inputs},
+            {"labels", t.top_k},
+            {"max_new_tokens", g.max_new_tokens},
+            {g.sampling.do_sample ? "do_sample" : "greedy", true},
+            {"temperature", g.sampling.temperature},
+            {"top_k", g.sampling.top_k},
+            {"top_p", g.sampling.top_p},
+            {"min_p", g.sampling.min_p},
+            {"repetition_penalty", g.sampling.repetition_penalty},
+            {"seed", int64_t(g.sampling.seed & uint64_t(INT64_MAX))},
+            {"stop", g.stop_strings}};
+  if (!has(body, "parameters")) return q;
+  const json& p = body.at("parameters");
+  for (const char* k : {"input_file", "out_dir", "save_state", "load_state"})
+    if (has(p, k)) bad(k, cat("'", k, "' names a file on the server and is not accepted over HTTP"));
+  // Pipeline options beyond text generation, passed through for the dispatcher to check.
+  for (const char* k : {"candidate_labels", "hypothesis_template", "prompt", "image", "points", "box", "single_mask",
+                        "no_rle", "language", "speech_task", "chunk_length_s", "stride_length_s", "return_timestamps",
+                        "return_language", "num_beams", "length_penalty", "early_stopping", "num_return_sequences",
+                        "experts_per_token", "chunk_size"})
+    if (has(p, k)) q[k] = p.at(k);
+  if (has(p, "point_labels")) q["labels"] = p.at("point_labels");  // SAM: "labels" is the result count elsewhere
+  return q;
+}
+
 }  // namespace ia::server

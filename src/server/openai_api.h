@@ -64,4 +64,11 @@ nlohmann::json embeddings_response(const nlohmann::json& result, const std::stri
 TextRequest task_request(const std::string& task, const nlohmann::json& body, const GenerationSettings& defaults,
                          const ServerLimits& limits);
 
+// /v1/tasks/<task> body -> the task dispatcher's request (pipelines/task_dispatch.h):
+// task_request's validated text and generation options, plus the pipeline options
+// other families take from "parameters" (candidate_labels, prompt, points, language,
+// num_beams, ...). Options that name server files to write or read state are refused.
+nlohmann::json task_dispatch_request(const std::string& task, const nlohmann::json& body, const GenerationSettings& defaults,
+                                     const ServerLimits& limits);
+
 }  // namespace ia::server

@@ -139,14 +139,14 @@ TEST(Generate, SessionAnswersExactlyAsRun) {
   generated::Session s(c, p.model_dir);
   BundledModel m = read_bundled_model(p.fixture);
   std::string prompt = probe_text(m, "text-generation");
-  generated::TaskResult r = s.run("text-generation", {prompt}, 6);
+  generated::TaskResult r = s.run("text-generation", generated::text_request(prompt, 6));
   ASSERT_TRUE(r.success) << r.error;
   EXPECT_EQ(r.generated_ids.size(), 6u);
   EXPECT_GT(r.tokens, 6);
   std::string cli = run_command(std::string(IA_CLI_PATH) + " run '" + p.model_dir + "' --task text-generation --input '" +
                                 prompt + "' --max-new-tokens 6 --json");
   EXPECT_EQ(without_timing(json::parse(r.json)), without_timing(json::parse(cli)));
-  generated::TaskResult bad = s.run("fill-mask", {prompt});
+  generated::TaskResult bad = s.run("fill-mask", generated::text_request(prompt, -1));
   EXPECT_FALSE(bad.success);
   EXPECT_FALSE(bad.error.empty());
   fs::remove_all(out);
