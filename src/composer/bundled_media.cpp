@@ -11,6 +11,7 @@
 
 #include "composer/bundled_model.h"
 #include "core/error.h"
+#include "preprocess/png_encode.h"
 #include "formats/hf_config.h"
 #include "templates/family.h"
 
@@ -21,49 +22,18 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string be32(uint32_t v) { return {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)}; }
-
-uint32_t crc32(const std::string& s) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char ch : s) {
-    c ^= ch;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-// An RGB PNG with stored (uncompressed) deflate blocks: a colour gradient with a square.
+// An RGB PNG: a colour gradient with a square.
 std::string probe_png(int w, int h) {
-  std::string raw;
-  for (int y = 0; y < h; ++y) {
-    raw += char(0);
+  std::vector<uint8_t> rgb;
+  for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const bool square = x > w / 4 && x < w / 2 && y > h / 3 && y < 2 * h / 3;
-      raw += char(square ? 230 : (x * 255) / w);
-      raw += char(square ? 40 : (y * 255) / h);
-      raw += char(square ? 40 : ((x + y) * 97) & 0xFF);
+      rgb.push_back(uint8_t(square ? 230 : (x * 255) / w));
+      rgb.push_back(uint8_t(square ? 40 : (y * 255) / h));
+      rgb.push_back(uint8_t(square ? 40 : ((x + y) * 97) & 0xFF));
     }
-  }
-  std::string z = "\x78\x01";
-  for (size_t at = 0;; at += 65535) {
-    const size_t n = std::min<size_t>(65535, raw.size() - at);
-    const bool last = at + n >= raw.size();
-    z += char(last ? 1 : 0);
-    z += char(n & 0xFF);
-    z += char(n >> 8);
-    z += char(~n & 0xFF);
-    z += char((~n >> 8) & 0xFF);
-    z += raw.substr(at, n);
-    if (last) break;
-  }
-  uint32_t a = 1, b = 0;
-  for (unsigned char ch : raw) a = (a + ch) % 65521, b = (b + a) % 65521;
-  z += be32((b << 16) | a);
-  auto chunk = [](const std::string& type, const std::string& data) {
-    return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
-  };
-  const std::string ihdr = be32(uint32_t(w)) + be32(uint32_t(h)) + std::string("\x08\x02\x00\x00\x00", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", "");
+  const std::vector<uint8_t> png = encode_png(rgb.data(), w, h, 3);
+  return std::string(png.begin(), png.end());
 }
 
 // 16-bit mono PCM: a rising tone with a little noise-like harmonic.

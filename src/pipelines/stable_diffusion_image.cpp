@@ -1,15 +1,13 @@
 #include "pipelines/stable_diffusion_image.h"
 
-#include <png.h>
-
 #include <algorithm>
 #include <cmath>
-#include <csetjmp>
 #include <cstdio>
 #include <memory>
 #include <vector>
 
 #include "core/error.h"
+#include "preprocess/png_encode.h"
 #include "preprocess/pil_resize.h"
 
 namespace ia::sd_image {
@@ -120,60 +118,13 @@ Image image_from_tensor(const Tensor& t_in, const std::string& what) {
   return img;
 }
 
-namespace {
-struct PngJob {
-  std::string error;
-  std::vector<uint8_t>* out = nullptr;
-};
-void on_png_error(png_structp png, png_const_charp msg) {
-  static_cast<PngJob*>(png_get_error_ptr(png))->error = msg ? msg : "libpng error";
-  png_longjmp(png, 1);
-}
-void on_png_warning(png_structp, png_const_charp) {}
-void on_png_write(png_structp png, png_bytep data, png_size_t n) {
-  auto* job = static_cast<PngJob*>(png_get_io_ptr(png));
-  job->out->insert(job->out->end(), data, data + n);
-}
-void on_png_flush(png_structp) {}
-}  // namespace
-
 std::vector<uint8_t> encode_png(const Image& img) {
   IA_CHECK(img.width > 0 && img.height > 0 && img.rgb.size() == size_t(img.width * img.height * 3),
            "cannot encode a PNG of ", img.width, "x", img.height, " from ", img.rgb.size(), " bytes");
-  std::vector<uint8_t> bytes;
-  std::vector<png_bytep> rows(static_cast<size_t>(img.height));
-  for (int64_t y = 0; y < img.height; ++y)
-    rows[size_t(y)] = const_cast<png_bytep>(img.rgb.data() + y * img.width * 3);
-  PngJob job;
-  job.out = &bytes;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &job, on_png_error, on_png_warning);
-  IA_CHECK(png != nullptr, "libpng could not start");
-  png_infop info = png_create_info_struct(png);
-  if (info == nullptr) {
-    png_destroy_write_struct(&png, nullptr);
-    fail("libpng could not start");
-  }
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    fail("encoding PNG failed: ", job.error);
-  }
-  png_set_write_fn(png, &job, on_png_write, on_png_flush);
-  png_set_IHDR(png, info, png_uint_32(img.width), png_uint_32(img.height), 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(png, info);
-  png_write_image(png, rows.data());
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return bytes;
+  return ia::encode_png(img.rgb.data(), img.width, img.height, 3);
 }
 
-void write_png(const std::string& path, const Image& img) {
-  const std::vector<uint8_t> bytes = encode_png(img);
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  IA_CHECK(f != nullptr, path, ": cannot open for writing");
-  IA_CHECK(std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() && std::fflush(f.get()) == 0, path,
-           ": write failed");
-}
+void write_png(const std::string& path, const Image& img) { write_bytes_file(path, encode_png(img)); }
 
 std::string base64_encode(const std::vector<uint8_t>& data) {
   static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -18,6 +18,7 @@
 #include "pipelines/vision_dispatch.h"
 #include "pipelines/vision_text_pipeline.h"
 #include "preprocess/image_processor.h"
+#include "preprocess/png_encode.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -25,47 +26,14 @@ using json = nlohmann::json;
 
 namespace {
 
-uint32_t crc32(const std::string& s) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char ch : s) {
-    c ^= ch;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-std::string be32(uint32_t v) {
-  return {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)};
-}
-
-// An RGB PNG with stored (uncompressed) deflate blocks: small and dependency-free.
+// An RGB test pattern as PNG.
 std::string png_rgb(int w, int h, int seed) {
-  std::string raw;
-  for (int y = 0; y < h; ++y) {
-    raw += char(0);
+  std::vector<uint8_t> rgb;
+  for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) raw += char((x * 7 + y * 13 + c * 50 + seed * 31) & 0xFF);
-  }
-  std::string z = "\x78\x01";
-  for (size_t at = 0; at < raw.size() || at == 0; at += 65535) {
-    const size_t n = std::min<size_t>(65535, raw.size() - at);
-    const bool last = at + n >= raw.size();
-    z += char(last ? 1 : 0);
-    z += char(n & 0xFF);
-    z += char(n >> 8);
-    z += char(~n & 0xFF);
-    z += char((~n >> 8) & 0xFF);
-    z += raw.substr(at, n);
-    if (last) break;
-  }
-  uint32_t a = 1, b = 0;
-  for (unsigned char ch : raw) a = (a + ch) % 65521, b = (b + a) % 65521;
-  z += be32((b << 16) | a);
-  auto chunk = [](const std::string& type, const std::string& data) {
-    return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
-  };
-  std::string ihdr = be32(uint32_t(w)) + be32(uint32_t(h)) + std::string("\x08\x02\x00\x00\x00", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", "");
+      for (int c = 0; c < 3; ++c) rgb.push_back(uint8_t((x * 7 + y * 13 + c * 50 + seed * 31) & 0xFF));
+  const std::vector<uint8_t> png = encode_png(rgb.data(), w, h, 3);
+  return std::string(png.begin(), png.end());
 }
 
 fs::path scratch(const std::string& name) {
