@@ -200,6 +200,7 @@ const std::map<std::string, Family>& fixture_families() {
       {"albert", Family::EncoderOnly},      {"bart", Family::EncoderDecoder},
       {"bert", Family::EncoderOnly},        {"blip", Family::VisionText},
       {"bloom", Family::DecoderOnly},       {"clip", Family::VisionText},
+      {"clip_vision_model", Family::Vision},
       {"deberta-v2", Family::EncoderOnly},  {"distilbert", Family::EncoderOnly},
       {"dpr", Family::EncoderOnly},         {"electra", Family::EncoderOnly},
       {"falcon", Family::DecoderOnly},      {"gemma", Family::DecoderOnly},
