@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "pipelines/chat_session.h"
 #include "pipelines/pipeline_result.h"
+#include "pipelines/pipeline_templates.h"
+#include "pipelines/stable_diffusion_task.h"
 #include "pipelines/task_dispatch.h"
 #include "templates/family.h"
 
@@ -44,20 +46,54 @@ json parse_body(const httplib::Request& req) {
 // Thrown from the streaming callback when the client has gone away.
 struct ClientGone {};
 
+// What the directory holds, read without loading weights: the OpenAI text endpoints
+// need a text pipeline; every other family is served by /v1/tasks only.
+struct ServedModel {
+  std::string model_type;
+  Family family = Family::Other;
+  std::vector<std::string> tasks;  // the family's pipeline template's tasks
+  bool text = false;
+};
+
+ServedModel served_model(const std::string& dir) {
+  ServedModel m;
+  if (is_stable_diffusion_dir(dir)) {
+    m.model_type = "stable-diffusion";
+    m.family = Family::Diffusion;
+  } else {
+    m.model_type = ModelContext::open(dir).model_type;
+    const FamilyTemplate* t = find_template(m.model_type);
+    m.family = t ? t->family : Family::Other;
+  }
+  m.text = m.family == Family::EncoderOnly || m.family == Family::DecoderOnly || m.family == Family::EncoderDecoder ||
+           m.family == Family::MixtureOfExperts || m.family == Family::StateSpace || m.family == Family::Other;
+  if (const PipelineTemplate* p = pipeline_for_family(m.family))
+    for (const auto& t : p->tasks) m.tasks.push_back(t.task);
+  return m;
+}
+
 }  // namespace
 
 struct Server::Impl {
   ServerOptions opts;
-  TextPipeline pipe;
-  TaskDispatcher tasks;  // /v1/tasks: every pipeline, sharing `pipe` for the text one
+  ServedModel served;
+  std::unique_ptr<TextPipeline> text_pipe;  // text families only
+  TaskDispatcher tasks;  // /v1/tasks: every pipeline, sharing the text pipeline when there is one
   GenerationSettings defaults;
   std::mutex model_mutex;  // the model's caches are per model: one request at a time
   std::atomic<uint64_t> next_id{1};
   httplib::Server http;
 
-  explicit Impl(ServerOptions o) : opts(std::move(o)), pipe(opts.model_dir), tasks(opts.model_dir) {
-    defaults = pipe.generation_defaults();
-    tasks.adopt("text", text_binding_on(pipe, pipe.model().family()));
+  explicit Impl(ServerOptions o) : opts(std::move(o)), served(served_model(opts.model_dir)), tasks(opts.model_dir) {
+    if (served.text) {
+      text_pipe = std::make_unique<TextPipeline>(opts.model_dir);
+      defaults = text_pipe->generation_defaults();
+      served.tasks = text_pipe->model().tasks();
+      tasks.adopt("text", text_binding_on(*text_pipe, text_pipe->model().family()));
+    } else if (served.model_type != "stable-diffusion") {
+      const ModelContext ctx = ModelContext::open(opts.model_dir);
+      defaults = generation_defaults(ctx.generation_config, ctx.config);
+    }
     if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).filename().string();
     if (opts.model_id.empty()) opts.model_id = std::filesystem::path(opts.model_dir).parent_path().filename().string();
     http.set_payload_max_length(opts.max_body_bytes);
@@ -65,6 +101,19 @@ struct Server::Impl {
   }
 
   std::string new_id(const char* prefix) { return cat(prefix, "-", next_id++); }
+
+  // The text pipeline of the OpenAI endpoints; other families get a client error naming /v1/tasks.
+  TextPipeline& pipe() {
+    if (!text_pipe)
+      throw ApiError(400, "invalid_request_error", "model",
+                     cat(opts.model_id, " is a ", family_name(served.family), " model (", served.model_type,
+                         "): use /v1/tasks/<task> (tasks: ", [&] {
+                           std::string t;
+                           for (const auto& x : served.tasks) t += (t.empty() ? "" : ", ") + x;
+                           return t;
+                         }(), ")"));
+    return *text_pipe;
+  }
 
   // Runs `fn` turning request errors into OpenAI error bodies.
   template <class Fn>
@@ -89,9 +138,9 @@ struct Server::Impl {
       send_json(res, 200,
                 {{"status", "ok"},
                  {"model", opts.model_id},
-                 {"model_type", pipe.model().model_type()},
-                 {"family", family_name(pipe.model().family())},
-                 {"tasks", pipe.model().tasks()},
+                 {"model_type", served.model_type},
+                 {"family", family_name(served.family)},
+                 {"tasks", served.tasks},
                  {"device", "cpu"}});
     });
     http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
@@ -112,10 +161,10 @@ struct Server::Impl {
         int64_t tokens = 0;
         {
           std::lock_guard<std::mutex> lock(model_mutex);
-          r = pipe.run(tr);
+          r = pipe().run(tr);
         }
         check_result(r);
-        for (const auto& t : tr.inputs) tokens += int64_t(pipe.tokenizer().encode(t, true).ids.size());
+        for (const auto& t : tr.inputs) tokens += int64_t(pipe().tokenizer().encode(t, true).ids.size());
         send_json(res, 200, embeddings_response(r, opts.model_id, tokens));
       });
     });
@@ -144,7 +193,7 @@ struct Server::Impl {
   // A model without a chat template is a client error (the server cannot guess one).
   json chat_reply(const ChatRequest& cr, const std::function<void(const std::string&)>& on_text) {
     std::lock_guard<std::mutex> lock(model_mutex);
-    ChatSession session(pipe);
+    ChatSession session(pipe());
     try {
       session.set_messages_json(cr.messages_json, "messages");
       (void)session.prompt();  // template errors (no template, raise_exception) before any output
@@ -155,6 +204,7 @@ struct Server::Impl {
   }
 
   void chat_completions(const httplib::Request& req, httplib::Response& res) {
+    (void)pipe();
     bool stream = false;
     ChatRequest cr = chat_request(parse_body(req), defaults, opts.limits, &stream);
     const std::string id = new_id("chatcmpl");
@@ -193,6 +243,7 @@ struct Server::Impl {
   }
 
   void completions(const httplib::Request& req, httplib::Response& res) {
+    (void)pipe();  // a tasks-only model fails here, before any streaming starts
     bool stream = false;
     TextRequest tr = completion_request(parse_body(req), defaults, opts.limits, &stream);
     const std::string id = new_id("cmpl");
@@ -201,7 +252,7 @@ struct Server::Impl {
       json r;
       {
         std::lock_guard<std::mutex> lock(model_mutex);
-        r = pipe.run(tr);
+        r = pipe().run(tr);
       }
       check_result(r);
       send_json(res, 200, completion_response(r, opts.model_id, id, created));
@@ -219,7 +270,7 @@ struct Server::Impl {
         json r;
         {
           std::lock_guard<std::mutex> lock(model_mutex);
-          r = pipe.run(tr);
+          r = pipe().run(tr);
         }
         if (!r.value("success", false)) {
           event(error_body(r.value("error", std::string("request failed")), "invalid_request_error"));

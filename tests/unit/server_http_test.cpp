@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
+#include "composer/bundled_model.h"
 #include "server/http_server.h"
 #include "text_model_util.h"
 
@@ -222,5 +224,34 @@ TEST(ServerHttp, ChatCompletionsUseTheChatTemplate) {
   EXPECT_TRUE(done);
   EXPECT_TRUE(saw_role);
   EXPECT_EQ(text, test::words(kExpected));
+  std::filesystem::remove_all(dir);
+}
+
+// A model outside the text families (ViT) starts the server too: /health describes it,
+// the OpenAI text endpoints answer with a client error naming /v1/tasks, and the task
+// endpoint runs its pipeline.
+TEST(ServerHttp, ImageModelsServeTheTaskEndpoint) {
+  const BundledModel m = read_bundled_model(std::string(IA_FIXTURES_DIR) + "/models/vit/ViTForImageClassification");
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("ia_server_vit_" + std::to_string(::getpid()))).string();
+  write_runnable_copy(m, dir);
+  RunningServer s(options(dir));
+  auto c = s.client();
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  json hj = json::parse(h->body);
+  EXPECT_EQ(hj["family"], "vision");
+  EXPECT_EQ(hj["model_type"], "vit");
+  auto comp = c.Post("/v1/completions", json{{"prompt", "w5"}}.dump(), "application/json");
+  ASSERT_TRUE(comp);
+  EXPECT_EQ(comp->status, 400);
+  EXPECT_NE(comp->body.find("/v1/tasks"), std::string::npos) << comp->body;
+  auto t = c.Post("/v1/tasks/image-classification",
+                  json{{"inputs", probe_input_file(dir)}, {"parameters", {{"top_k", 2}}}}.dump(), "application/json");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  json tj = json::parse(t->body);
+  EXPECT_TRUE(tj["success"].get<bool>());
+  EXPECT_TRUE(tj.contains("classifications")) << t->body;
   std::filesystem::remove_all(dir);
 }
