@@ -93,8 +93,11 @@ json VisionTextPipeline::run(const VisionRequest& req) {
       r = success_result("classifications", cls.size() == 1 ? cls[0] : cls);
     } else if (task == "image-feature-extraction" || task == "feature-extraction") {
       const bool image = task == "image-feature-extraction";
-      TensorMap out = image ? model_->forward({{"pixel_values", load_pixel_values(proc_, req.images)}})
-                            : model_->forward(encode_texts(req.candidate_labels));
+      TensorMap in = image ? TensorMap{{"pixel_values", load_pixel_values(proc_, req.images)}}
+                           : encode_texts(req.candidate_labels);
+      // BlipModel.forward needs a text; image_embeds do not depend on it (one token).
+      if (image && model_->model_type() == "blip") in["input_ids"] = Tensor::from_vector_i64({0}, {1, 1});
+      TensorMap out = model_->forward(in);
       const Tensor& e = out.at(image ? "image_embeds" : "text_embeds");
       json embs = json::array();
       for (int64_t n = 0; n < e.dim(0); ++n)
