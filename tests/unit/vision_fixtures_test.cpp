@@ -16,7 +16,7 @@ namespace {
 
 std::vector<std::string> fixture_dirs(const std::string& set) {
   std::vector<std::string> dirs;
-  for (const char* type : {"vit", "clip", "llava"}) {
+  for (const char* type : {"vit", "clip", "clip_vision_model", "llava"}) {
     fs::path d = fs::path(IA_FIXTURES_DIR) / set / type;
     if (!fs::exists(d)) continue;
     for (const auto& e : fs::directory_iterator(d))
@@ -39,13 +39,13 @@ void expect_all_pass(const std::vector<std::string>& dirs) {
 
 TEST(VisionFixtures, BundledPassVerify) {
   auto dirs = fixture_dirs("models");
-  ASSERT_EQ(dirs.size(), 4u);  // ViTModel, ViTForImageClassification, CLIPModel, LLaVA
+  ASSERT_EQ(dirs.size(), 6u);  // ViTModel, ViTForImageClassification, CLIPModel, CLIPVisionModel(+WithProjection), LLaVA
   expect_all_pass(dirs);
 }
 
 TEST(VisionFixtures, OptionVariantsPassVerify) {
   auto dirs = fixture_dirs("vision_variants");
-  ASSERT_EQ(dirs.size(), 9u);
+  ASSERT_EQ(dirs.size(), 7u);  // the two CLIPVisionModel variants live in models/clip_vision_model
   expect_all_pass(dirs);
 }
 
