@@ -3,7 +3,19 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/error.h"
+
 namespace ia {
+
+Tensor batch_major_steps(const std::vector<float>& step_major, int64_t B, int64_t steps, int64_t V) {
+  IA_CHECK(int64_t(step_major.size()) >= B * steps * V, "step rows: ", step_major.size(), " values for ", steps,
+           " steps x ", B, " rows x ", V);
+  Tensor t = Tensor::f32({B, steps, V});
+  for (int64_t s = 0; s < steps; ++s)
+    for (int64_t b = 0; b < B; ++b)
+      std::memcpy(t.f32() + (b * steps + s) * V, step_major.data() + (s * B + b) * V, size_t(V) * 4);
+  return t;
+}
 
 TensorMap greedy_decode(StepDecoder& model, const float* logits, const int64_t* ids, int64_t B, int64_t P, int64_t pad,
                         const std::vector<int64_t>& eos, const GenerateOptions& opts) {
@@ -39,11 +51,7 @@ TensorMap greedy_decode(StepDecoder& model, const float* logits, const int64_t* 
     std::memcpy(sequences.i64() + r * (P + produced), seq.data() + r * (P + max_new), size_t(P + produced) * 8);
   TensorMap out{{"sequences", sequences}};
   if (opts.return_step_logits) {
-    Tensor sl = Tensor::f32({B, produced, V});
-    for (int64_t s = 0; s < produced; ++s)
-      for (int64_t r = 0; r < B; ++r)
-        std::memcpy(sl.f32() + (r * produced + s) * V, step_logits.data() + (s * B + r) * V, size_t(V) * 4);
-    out["step_logits"] = sl;
+    out["step_logits"] = batch_major_steps(step_logits, B, produced, V);
   }
   return out;
 }

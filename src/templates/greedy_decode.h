@@ -11,6 +11,10 @@ namespace ia {
 // `first_logits` are the prompt's last-token logits [B, vocab] (null when max_new == 0);
 // `ids` the prompt [B, P]. Returns "sequences" [B, P + produced] and, if asked,
 // "step_logits" [B, produced, vocab].
+// Per-step rows gathered step-major [steps, B, V] reordered to the [B, steps, V] tensor
+// generate() returns (step_logits, step_scores).
+Tensor batch_major_steps(const std::vector<float>& step_major, int64_t B, int64_t steps, int64_t V);
+
 TensorMap greedy_decode(StepDecoder& model, const float* first_logits, const int64_t* ids, int64_t B, int64_t P,
                         int64_t pad, const std::vector<int64_t>& eos, const GenerateOptions& opts);
 

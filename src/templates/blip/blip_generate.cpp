@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "templates/greedy_decode.h"
+
 namespace ia {
 
 TensorMap blip_greedy_decode(const BlipTextModel& text, const BlipLMHead& head, const BlipTextParams& tp,
@@ -49,12 +51,7 @@ TensorMap blip_greedy_decode(const BlipTextModel& text, const BlipLMHead& head, 
   TensorMap out;
   out["sequences"] = Tensor::from_vector_i64(flat, {B, total});
   if (opts.return_step_logits) {
-    // step_logits were gathered step-major [steps, B, V]; reorder to [B, steps, V].
-    Tensor sl = Tensor::f32({B, steps, V});
-    for (int64_t s = 0; s < steps; ++s)
-      for (int64_t b = 0; b < B; ++b)
-        std::memcpy(sl.f32() + (b * steps + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
-    out["step_logits"] = sl;
+    out["step_logits"] = batch_major_steps(step_logits, B, steps, V);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "templates/greedy_decode.h"
 #include "parts/logits_processors.h"
 #include "templates/encoder_decoder/encdec_model.h"
 
@@ -172,12 +173,7 @@ TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts
   TensorMap out{{"sequences", sequences}};
   if (opts.return_step_logits) {
     // Stored step-major [new, B, V]; outputs are [B, new, V].
-    Tensor sl = Tensor::f32({B, produced, V}), ss = Tensor::f32({B, produced, V});
-    for (int64_t s = 0; s < produced; ++s)
-      for (int64_t b = 0; b < B; ++b) {
-        std::memcpy(sl.f32() + (b * produced + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
-        std::memcpy(ss.f32() + (b * produced + s) * V, step_scores.data() + (s * B + b) * V, size_t(V) * 4);
-      }
+    Tensor sl = batch_major_steps(step_logits, B, produced, V), ss = batch_major_steps(step_scores, B, produced, V);
     out["step_logits"] = sl;
     out["step_scores"] = ss;
   }

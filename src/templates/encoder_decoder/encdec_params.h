@@ -81,5 +81,9 @@ EncDecParams encdec_params_from_config(const ModelContext& ctx);
 // (same weight names and config keys) and swaps the FFN through FeedForwardFactory.
 EncDecParams t5_params_from_config(const ModelContext& ctx);
 const std::vector<std::string>& encdec_model_types();
+// BART's module names (model.encoder/decoder.layers.N.self_attn.q_proj, encoder_attn,
+// fc1/fc2, the *_layer_norm names, embed_positions), shared by the rows that reuse them
+// (bart, whisper). Embedding, final-norm and head names stay per row.
+void set_bart_weight_names(EncDecParams& p);
 
 }  // namespace ia

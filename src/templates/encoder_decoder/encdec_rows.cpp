@@ -49,6 +49,28 @@ void generation_ids(const HFConfig& c, EncDecParams& p, int64_t pad_def, int64_t
 
 }  // namespace
 
+void set_bart_weight_names(EncDecParams& p) {
+  p.base_candidates = {"model", ""};
+  p.enc_name = "encoder";
+  p.dec_name = "decoder";
+  p.layers = "layers";
+  p.self_attn = "self_attn";
+  p.cross_attn = "encoder_attn";
+  p.q = "q_proj";
+  p.k = "k_proj";
+  p.v = "v_proj";
+  p.o = "out_proj";
+  p.self_norm = "self_attn_layer_norm";
+  p.cross_norm = "encoder_attn_layer_norm";
+  p.enc_ffn_norm = "final_layer_norm";
+  p.dec_ffn_norm = "final_layer_norm";
+  p.enc_ffn = "";
+  p.dec_ffn = "";
+  p.ffn_in = "fc1";
+  p.ffn_out = "fc2";
+  p.pos_embed = "embed_positions";
+}
+
 EncDecParams t5_params_from_config(const ModelContext& ctx) {
   const HFConfig& c = ctx.config;
   EncDecParams p;
@@ -174,27 +196,9 @@ EncDecParams bart_params(const ModelContext& ctx) {
   if (c.get_bool("force_bos_token_to_be_generated", false) && !c.has("forced_bos_token_id"))
     p.generation_defaults.push_back({"forced_bos_token_id", c.get_int("bos_token_id", 0)});
 
-  p.base_candidates = {"model", ""};
   p.shared = "shared";
-  p.enc_name = "encoder";
-  p.dec_name = "decoder";
-  p.layers = "layers";
-  p.self_attn = "self_attn";
-  p.cross_attn = "encoder_attn";
-  p.q = "q_proj";
-  p.k = "k_proj";
-  p.v = "v_proj";
-  p.o = "out_proj";
-  p.self_norm = "self_attn_layer_norm";
-  p.cross_norm = "encoder_attn_layer_norm";
-  p.enc_ffn_norm = "final_layer_norm";
-  p.dec_ffn_norm = "final_layer_norm";
-  p.enc_ffn = "";
-  p.dec_ffn = "";
-  p.ffn_in = "fc1";
-  p.ffn_out = "fc2";
+  set_bart_weight_names(p);
   p.embed_norm_name = "layernorm_embedding";
-  p.pos_embed = "embed_positions";
   return p;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "templates/greedy_decode.h"
 #include "parts/logits_processors.h"
 #include "templates/encoder_decoder/encdec_model.h"
 #include "templates/rag/rag_marginalize.h"
@@ -109,12 +110,7 @@ TensorMap RagModel::generate_from_contexts(const Tensor& context_ids, const Tens
     std::memcpy(sequences.i64() + b * (1 + produced), seq.data() + b * L, size_t(1 + produced) * 8);
   TensorMap out{{"sequences", sequences}, {"doc_scores", ds}};
   if (opts.return_step_logits) {
-    Tensor sl = Tensor::f32({B, produced, V}), ss = Tensor::f32({B, produced, V});
-    for (int64_t s = 0; s < produced; ++s)
-      for (int64_t b = 0; b < B; ++b) {
-        std::memcpy(sl.f32() + (b * produced + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
-        std::memcpy(ss.f32() + (b * produced + s) * V, step_scores.data() + (s * B + b) * V, size_t(V) * 4);
-      }
+    Tensor sl = batch_major_steps(step_logits, B, produced, V), ss = batch_major_steps(step_scores, B, produced, V);
     Tensor dl = Tensor::f32({B, n, produced});
     for (int64_t st = 0; st < produced; ++st)
       for (int64_t r = 0; r < R; ++r) dl.f32()[r * produced + st] = doc_token_lp[size_t(st * R + r)];

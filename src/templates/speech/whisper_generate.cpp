@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "templates/greedy_decode.h"
 #include "parts/logits_processors.h"
 #include "templates/speech/whisper_languages.h"
 #include "templates/speech/whisper_model.h"
@@ -311,12 +312,7 @@ TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opt
   }
   TensorMap out{{"sequences", sequences}};
   if (opts.return_step_logits) {
-    Tensor sl = Tensor::f32({B, produced, V}), ss = Tensor::f32({B, produced, V});
-    for (int64_t s = 0; s < produced; ++s)
-      for (int64_t b = 0; b < B; ++b) {
-        std::memcpy(sl.f32() + (b * produced + s) * V, step_logits.data() + (s * B + b) * V, size_t(V) * 4);
-        std::memcpy(ss.f32() + (b * produced + s) * V, step_scores.data() + (s * B + b) * V, size_t(V) * 4);
-      }
+    Tensor sl = batch_major_steps(step_logits, B, produced, V), ss = batch_major_steps(step_scores, B, produced, V);
     out["step_logits"] = sl;
     out["step_scores"] = ss;
   }

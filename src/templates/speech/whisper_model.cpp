@@ -69,27 +69,9 @@ EncDecParams whisper_params(const ModelContext& ctx) {
                            {"bos_token_id", 50256},
                            {"eos_token_id", 50256},
                            {"decoder_start_token_id", 50257}};
-  p.base_candidates = {"model", ""};
+  set_bart_weight_names(p);
   p.shared = "decoder.embed_tokens";
-  p.enc_name = "encoder";
-  p.dec_name = "decoder";
-  p.layers = "layers";
-  p.self_attn = "self_attn";
-  p.cross_attn = "encoder_attn";
-  p.q = "q_proj";
-  p.k = "k_proj";
-  p.v = "v_proj";
-  p.o = "out_proj";
-  p.self_norm = "self_attn_layer_norm";
-  p.cross_norm = "encoder_attn_layer_norm";
-  p.enc_ffn_norm = "final_layer_norm";
-  p.dec_ffn_norm = "final_layer_norm";
-  p.enc_ffn = "";
-  p.dec_ffn = "";
-  p.ffn_in = "fc1";
-  p.ffn_out = "fc2";
   p.final_norm_name = "layer_norm";
-  p.pos_embed = "embed_positions";
   p.lm_head = "proj_out";
   return p;
 }
