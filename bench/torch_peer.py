@@ -211,11 +211,14 @@ class Llama:
             k, v = cache.update(i, k, v)
             a = attend(q, k, v, True, scale).transpose(1, 2).reshape(B, T, self.H * self.D)
             x = x + F.linear(a, l["self_attn.o_proj.weight"])
-            h = self.rms(x, l["post_attention_layernorm.weight"])
-            m = F.silu(F.linear(h, l["mlp.gate_proj.weight"])) * F.linear(h, l["mlp.up_proj.weight"])
-            x = x + F.linear(m, l["mlp.down_proj.weight"])
+            x = x + self.mlp(l, self.rms(x, l["post_attention_layernorm.weight"]))
         cache.len += T
         return self.rms(x, self.norm)
+
+    def mlp(self, l, h):
+        """The SwiGLU feed-forward (Mixtral's peer overrides it with the routed experts)."""
+        m = F.silu(F.linear(h, l["mlp.gate_proj.weight"])) * F.linear(h, l["mlp.up_proj.weight"])
+        return F.linear(m, l["mlp.down_proj.weight"])
 
     def new_cache(self, batch, max_len):
         return KVCache(self.L, batch, self.kv_heads, max_len, self.D)

@@ -42,7 +42,8 @@ class Mixtral(tp.Llama):
         global ACTIVE_EXPERT_FRACTION
         ACTIVE_EXPERT_FRACTION = self.top_k / self.E_exp
 
-    def moe(self, l, h):
+    def mlp(self, l, h):
+        """The routed experts in place of Llama's dense SwiGLU."""
         B, T, E = h.shape
         x = h.reshape(B * T, E)
         probs = torch.softmax(F.linear(x, l["gate"]), dim=-1, dtype=torch.float)
@@ -56,27 +57,6 @@ class Mixtral(tp.Llama):
             y = F.linear(F.silu(F.linear(xe, w1)) * F.linear(xe, w3), w2) * weights[rows, slot, None]
             out.index_add_(0, rows, y)
         return out.view(B, T, E)
-
-    def hidden(self, ids, cache):
-        B, T = ids.shape
-        pos = torch.arange(cache.len, cache.len + T).float()
-        freqs = torch.outer(pos, self.inv_freq)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()
-        x = self.embed[ids]
-        scale = 1.0 / math.sqrt(self.D)
-        for i, l in enumerate(self.layers):
-            h = self.rms(x, l["input_layernorm.weight"])
-            q = F.linear(h, l["self_attn.q_proj.weight"]).view(B, T, self.H, self.D).transpose(1, 2)
-            k = F.linear(h, l["self_attn.k_proj.weight"]).view(B, T, self.kv_heads, self.D).transpose(1, 2)
-            v = F.linear(h, l["self_attn.v_proj.weight"]).view(B, T, self.kv_heads, self.D).transpose(1, 2)
-            q, k = self.rotate(q, cos, sin), self.rotate(k, cos, sin)
-            k, v = cache.update(i, k, v)
-            a = tp.attend(q, k, v, True, scale).transpose(1, 2).reshape(B, T, self.H * self.D)
-            x = x + F.linear(a, l["self_attn.o_proj.weight"])
-            x = x + self.moe(l, self.rms(x, l["post_attention_layernorm.weight"]))
-        cache.len += T
-        return self.rms(x, self.norm)
 
 
 class RecurrentCache:
