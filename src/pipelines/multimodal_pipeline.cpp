@@ -37,7 +37,6 @@ json MultimodalPipeline::run(const VisionRequest& req) {
     const std::string prompt = llava_prompt(tok, question);
     Encoding enc = tok.encode(prompt, true);
     const int64_t image_token = ctx_.config.get_int("image_token_index", 32000);
-    const int64_t S = int64_t(enc.ids.size());
     int64_t n_image = 0;
     std::vector<int64_t> ids(enc.ids.begin(), enc.ids.end());
     for (int64_t id : ids) n_image += id == image_token;

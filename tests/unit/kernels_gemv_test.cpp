@@ -151,6 +151,32 @@ TEST(KernelsLinearParts, LargeInOutWeightsSplitAcrossThreads) {
   }
 }
 
+// The row split of [in, out] groups: the partial sums over any cut of the input rows
+// add up to the whole product (bias counted once), for every dtype and 1-4 rows.
+TEST(KernelsLinearParts, RowBlockPartialsAddUpToTheProduct) {
+  const int64_t K = 77, N1 = 40, N2 = 33, N = N1 + N2;
+  for (DType dt : {DType::F32, DType::F16, DType::BF16}) {
+    Tensor w1 = transposed(random_weight(dt, N1, K, 21)), w2 = transposed(random_weight(dt, N2, K, 22));
+    auto b1 = test::randn(size_t(N1), 23), b2 = test::randn(size_t(N2), 24);
+    LinearPart ps[2] = {{&w1, b1.data(), WeightLayout::InOut}, {&w2, b2.data(), WeightLayout::InOut}};
+    for (int64_t M = 1; M <= kGemvMaxRows; ++M) {
+      auto x = test::randn(size_t(M * K), 25);
+      std::vector<float> want(size_t(M * N));
+      linear_parts_reference(x.data(), M, K, ps, 2, want.data(), N);
+      for (std::vector<int64_t> cuts : {std::vector<int64_t>{0, K}, {0, 38, K}, {0, 0, 10, 50, K}}) {
+        std::vector<float> sum(size_t(M * N), 0.f), part(size_t(M * N));
+        for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+          linear_parts_krows(x.data(), M, K, ps, 2, part.data(), N, cuts[c], cuts[c + 1], c == 0);
+          for (size_t i = 0; i < sum.size(); ++i) sum[i] += part[i];
+        }
+        for (size_t i = 0; i < sum.size(); ++i)
+          ASSERT_NEAR(sum[i], want[i], 1e-4 + 1e-5 * std::fabs(want[i]))
+              << dtype_name(dt) << " M=" << M << " cuts=" << cuts.size() << " i=" << i;
+      }
+    }
+  }
+}
+
 TEST(KernelsLinearParts, RejectsBadShapes) {
   Tensor w = Tensor::zeros(DType::F32, {4, 6});  // [in=4, out=6] as InOut
   LinearPart p{&w, nullptr, WeightLayout::InOut};

@@ -126,6 +126,28 @@ void linear_parts_cols(const float* x, int64_t M, int64_t K, const LinearPart* p
   }
 }
 
+void linear_parts_krows(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y,
+                        int64_t ldy, int64_t k0, int64_t k1, bool with_bias) {
+  int64_t off = 0;
+  for (int i = 0; i < n_parts; ++i) {
+    const LinearPart& p = parts[i];
+    const int64_t n = part_out(p);
+    GemvArgs a;
+    a.x = x + k0;
+    a.M = M;
+    a.ldx = K;
+    a.K = std::max<int64_t>(k1 - k0, 0);
+    a.w = static_cast<const unsigned char*>(p.weight->raw()) + size_t(k0) * size_t(n) * dtype_size(p.weight->dtype());
+    a.dtype = p.weight->dtype();
+    a.N = n;
+    a.bias = with_bias ? p.bias : nullptr;
+    a.y = y + off;
+    a.ldy = ldy;
+    gemv_kn(a, 0, n);
+    off += n;
+  }
+}
+
 int64_t part_out(const LinearPart& p) { return p.weight->dim(p.layout == WeightLayout::InOut ? 1 : 0); }
 
 void linear_parts(const float* x, int64_t M, int64_t K, const LinearPart* parts, int n_parts, float* y, int64_t ldy) {

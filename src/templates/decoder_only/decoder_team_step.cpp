@@ -8,8 +8,11 @@
 // Here each thread:
 //   - computes the (tiny) norms itself into a private buffer instead of waiting for
 //     one thread to do it,
-//   - runs its slice of output columns of every projection (cpu::linear_parts_cols,
-//     the same GEMV kernels: per-column results do not depend on the split),
+//   - runs its slice of output columns of every [out, in] projection
+//     (cpu::linear_parts_cols, the same GEMV kernels: per-column results do not depend
+//     on the split), or, for [in, out] (Conv1D) weights, its block of input rows for
+//     every column (cpu::linear_parts_krows: one contiguous stream per thread), then
+//     adds up the threads' partial sums of its own columns after one more barrier,
 //   - applies the activation and the residual add to the columns it produced,
 //   - applies rotary, writes the KV cache and runs attention for its own heads.
 // That leaves 4-5 barriers per layer and no fork. Layer variants it does not cover
@@ -17,6 +20,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 #include "backends/cpu/gemv.h"
 #include "backends/cpu/kernels.h"
@@ -42,11 +47,19 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
   const bool gated = p_.mlp == MlpKind::Gated, parallel_res = p_.residual == ResidualKind::Parallel;
   const bool from_normed = p_.residual_from_normed;
   const int max_threads = omp_get_max_threads();
-  // Per thread: n1(x) and n2(x) rows [N, H]; then the gated product act(gate) * up [N, I].
+  // Per thread: n1(x) and n2(x) rows [N, H]; then the gated product act(gate) * up [N, I];
+  // then per thread two buffers of partial sums of [in, out] projections [N, widest output]:
+  // consecutive projections alternate between them, so a thread may start the next one
+  // while another still adds up the previous one (every projection ends in a barrier
+  // that all threads pass only after the one before it is added up).
   const size_t priv = size_t(2 * N * H);
-  if (team_buf_.size() < size_t(max_threads) * priv + size_t(N * I)) team_buf_.resize(size_t(max_threads) * priv + size_t(N * I));
+  const int64_t widest = std::max({qkv_dim_, H, gated ? 2 * I : I});
+  const size_t partial_size = size_t(N * widest);
+  const size_t need = size_t(max_threads) * (priv + 2 * partial_size) + size_t(N * I);
+  if (team_buf_.size() < need) team_buf_.resize(need);
   float* team = team_buf_.data();
   float* prod = team + size_t(max_threads) * priv;
+  float* partials = prod + size_t(N * I);
   float *x = x_.data(), *qkv = qkv_.data(), *att = att_.data(), *tmp = tmp_.data(), *mid = mid_.data();
   float* mlp_out = out_.data();
 
@@ -65,6 +78,32 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
     const int64_t kv0 = Hkv * t / nt, kv1 = Hkv * (t + 1) / nt;
     const int64_t q0 = by_group ? kv0 * group : Hq * t / nt, q1 = by_group ? kv1 * group : Hq * (t + 1) / nt;
     cpu::LinearPart parts[LinearGroup::kMaxParts];
+    int flip = 0;  // which partial-sum buffer the next [in, out] projection uses
+    // y[:, cols of each range] = in . W for one projection group, split as its layout
+    // streams best; the ranges are this thread's output columns (at most two: gate and up).
+    auto project = [&](const float* in, int64_t K, const cpu::LinearPart* ps, int n, float* y, int64_t ldy,
+                       std::initializer_list<std::pair<int64_t, int64_t>> ranges) {
+      bool in_out = true;
+      for (int i = 0; i < n; ++i) in_out = in_out && ps[i].layout == cpu::WeightLayout::InOut;
+      if (!in_out) {
+        for (auto [c0, c1] : ranges) cpu::linear_parts_cols(in, N, K, ps, n, y, ldy, c0, c1);
+        return;
+      }
+      int64_t total = 0;
+      for (int i = 0; i < n; ++i) total += cpu::part_out(ps[i]);
+      float* buf = partials + size_t(flip) * size_t(nt) * partial_size;
+      flip ^= 1;
+      cpu::linear_parts_krows(in, N, K, ps, n, buf + size_t(t) * partial_size, total,
+                              K * t / nt, K * (t + 1) / nt, t == 0);
+#pragma omp barrier
+      for (auto [c0, c1] : ranges)
+        for (int64_t m = 0; m < N; ++m)
+          for (int64_t c = c0; c < c1; ++c) {
+            float sum = buf[size_t(m * total + c)];
+            for (int u = 1; u < nt; ++u) sum += buf[size_t(u) * partial_size + size_t(m * total + c)];
+            y[m * ldy + c] = sum;
+          }
+    };
 
     for (int64_t l = 0; l < p_.n_layers; ++l) {
       const Layer& L = layers_[size_t(l)];
@@ -72,7 +111,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       L.n1->forward(x, N, hn);
       const int np = int(L.qkv.parts.size());
       for (int i = 0; i < np; ++i) parts[i] = L.qkv.parts[size_t(i)].part();
-      cpu::linear_parts_cols(hn, N, L.qkv.in, parts, np, qkv, qkv_dim_, qc0, qc1);
+      project(hn, L.qkv.in, parts, np, qkv, qkv_dim_, {{qc0, qc1}});
 #pragma omp barrier
       if (p_.pos == PosKind::Rotary) {
         rope_.apply(qkv + q0 * D, N, qkv_dim_, q1 - q0, D);
@@ -100,7 +139,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       }
 #pragma omp barrier
       const cpu::LinearPart op = L.o.part();
-      cpu::linear_parts_cols(att, N, L.o.in, &op, 1, tmp, H, hc0, hc1);
+      project(att, L.o.in, &op, 1, tmp, H, {{hc0, hc1}});
 
       // --- MLP input ---
       const float* mlp_in = hn;
@@ -121,8 +160,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       for (int i = 0; i < nu; ++i) parts[i] = L.up.parts[size_t(i)].part();
       const float* down_in = mid;
       if (gated) {  // [gate | up]: the same columns of both halves
-        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, 2 * I, ic0, ic1);
-        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, 2 * I, I + ic0, I + ic1);
+        project(mlp_in, L.up.in, parts, nu, mid, 2 * I, {{ic0, ic1}, {I + ic0, I + ic1}});
         for (int64_t m = 0; m < N && ic1 > ic0; ++m) {
           float* g = mid + m * 2 * I + ic0;
           cpu::apply_act(p_.act, g, ic1 - ic0);
@@ -131,12 +169,12 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
         }
         down_in = prod;
       } else {
-        cpu::linear_parts_cols(mlp_in, N, L.up.in, parts, nu, mid, I, ic0, ic1);
+        project(mlp_in, L.up.in, parts, nu, mid, I, {{ic0, ic1}});
         for (int64_t m = 0; m < N && ic1 > ic0; ++m) cpu::apply_act(p_.act, mid + m * I + ic0, ic1 - ic0);
       }
 #pragma omp barrier
       const cpu::LinearPart dp = L.down.part();
-      cpu::linear_parts_cols(down_in, N, I, &dp, 1, mlp_out, H, hc0, hc1);
+      project(down_in, I, &dp, 1, mlp_out, H, {{hc0, hc1}});
       if (parallel_res) {  // torch order: (mlp + attn) + residual
         for (int64_t m = 0; m < N; ++m)
           for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = (mlp_out[m * H + c] + tmp[m * H + c]) + x[m * H + c];
