@@ -24,10 +24,7 @@ class EulerDiscreteScheduler final : public SigmaScheduler {
     if (cfg.has("sigma_max")) sigma_max_ = cfg.get_float("sigma_max");
     timestep_type_ = config_choice(cfg, "timestep_type", "discrete", {"discrete", "continuous"});
     final_sigmas_ = config_choice(cfg, "final_sigmas_type", "zero", {"zero", "sigma_min"});
-    if (continuous_v()) {
-      timesteps_.clear();
-      for (size_t i = 0; i + 1 < sigmas_.size(); ++i) timesteps_.push_back(double(0.25f * std::log(sigmas_[i])));
-    }
+    if (continuous_v()) timesteps_ = continuous_timesteps();
   }
   const char* class_name() const override { return "EulerDiscreteScheduler"; }
 
@@ -38,21 +35,12 @@ class EulerDiscreteScheduler final : public SigmaScheduler {
     const std::vector<double> sig =
         inference_sigmas(n, {interpolation_ == "log_linear", karras_, sigma_min_, sigma_max_}, ts);
     set_sigmas(sig, final_sigmas_ == "zero" ? 0.0f : std::pow((1 - alphas_cumprod_[0]) / alphas_cumprod_[0], 0.5f));
-    timesteps_.clear();
-    if (continuous_v()) {
-      for (size_t i = 0; i + 1 < sigmas_.size(); ++i) timesteps_.push_back(double(0.25f * std::log(sigmas_[i])));
-    } else {
-      for (double t : ts) timesteps_.push_back(double(float(t)));
-    }
-    timesteps_dtype_ = TimestepDType::F32;
-    reset_index();
+    set_timesteps_as(continuous_v() ? continuous_timesteps() : ts, TimestepDType::F32);
   }
 
   StepOutput step(const Tensor& model_output_in, double timestep, const Tensor& sample_in,
                   const StepOptions& opts) override {
-    begin_step(timestep);
-    const Tensor mo = f32_contiguous(model_output_in), x = f32_contiguous(sample_in);
-    check_same_shape(mo, x, "EulerDiscreteScheduler.step: model_output");
+    const auto [mo, x] = begin_step(model_output_in, timestep, sample_in);
     // diffusers draws the churn noise even when s_churn = 0 (it then goes unused); keep the
     // generator stream in step when the caller draws from one.
     if (opts.draw && !opts.noise) (void)opts.draw(x.shape());
@@ -75,6 +63,12 @@ class EulerDiscreteScheduler final : public SigmaScheduler {
 
  private:
   bool continuous_v() const { return timestep_type_ == "continuous" && prediction_ == "v_prediction"; }
+  // The continuous-v timesteps: 0.25 * log(sigma) of every sigma but the final one (float32).
+  std::vector<double> continuous_timesteps() const {
+    std::vector<double> ts;
+    for (size_t i = 0; i + 1 < sigmas_.size(); ++i) ts.push_back(double(0.25f * std::log(sigmas_[i])));
+    return ts;
+  }
   std::string prediction_, interpolation_, timestep_type_, final_sigmas_;
   bool karras_ = false;
   double sigma_min_ = -1, sigma_max_ = -1;
@@ -93,17 +87,12 @@ class EulerAncestralDiscreteScheduler final : public SigmaScheduler {
     num_inference_steps_ = n;
     std::vector<double> ts;
     set_sigmas(inference_sigmas(n, {}, ts), 0.0f);
-    timesteps_.clear();
-    for (double t : ts) timesteps_.push_back(double(float(t)));
-    timesteps_dtype_ = TimestepDType::F32;
-    reset_index();
+    set_timesteps_as(ts, TimestepDType::F32);
   }
 
   StepOutput step(const Tensor& model_output_in, double timestep, const Tensor& sample_in,
                   const StepOptions& opts) override {
-    begin_step(timestep);
-    const Tensor mo = f32_contiguous(model_output_in), x = f32_contiguous(sample_in);
-    check_same_shape(mo, x, "EulerAncestralDiscreteScheduler.step: model_output");
+    const auto [mo, x] = begin_step(model_output_in, timestep, sample_in);
     const float sigma = sigmas_[size_t(step_index_)];
     const float sigma_to = sigmas_[size_t(step_index_) + 1];
     const float sigma_up = std::pow(sigma_to * sigma_to * (sigma * sigma - sigma_to * sigma_to) / (sigma * sigma), 0.5f);

@@ -57,18 +57,13 @@ class LMSDiscreteScheduler final : public SigmaScheduler {
     std::vector<double> ts;
     set_sigmas(inference_sigmas(n, {/*log_linear=*/false, karras_}, ts), 0.0f);
     // diffusers keeps the timesteps it recomputes from Karras sigmas float64.
-    timesteps_dtype_ = karras_ ? TimestepDType::F64 : TimestepDType::F32;
-    timesteps_.clear();
-    for (double t : ts) timesteps_.push_back(timesteps_dtype_ == TimestepDType::F32 ? double(float(t)) : t);
-    reset_index();
+    set_timesteps_as(ts, karras_ ? TimestepDType::F64 : TimestepDType::F32);
     derivatives_.clear();
   }
 
   StepOutput step(const Tensor& model_output_in, double timestep, const Tensor& sample_in,
                   const StepOptions&) override {
-    begin_step(timestep);
-    const Tensor mo = f32_contiguous(model_output_in), x = f32_contiguous(sample_in);
-    check_same_shape(mo, x, "LMSDiscreteScheduler.step: model_output");
+    const auto [mo, x] = begin_step(model_output_in, timestep, sample_in);
     const float sigma = sigmas_[size_t(step_index_)];
     const int64_t n = x.numel();
     Tensor x0 = Tensor::f32(x.shape()), deriv = Tensor::f32(x.shape());

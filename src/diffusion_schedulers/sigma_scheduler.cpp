@@ -100,10 +100,21 @@ void SigmaScheduler::init_step_index(double timestep) {
   IA_CHECK(step_index_ >= 0, class_name(), ": timestep ", timestep, " is not in the schedule");
 }
 
-void SigmaScheduler::begin_step(double timestep) {
+void SigmaScheduler::set_timesteps_as(const std::vector<double>& ts, TimestepDType dtype) {
+  timesteps_.clear();
+  for (double t : ts) timesteps_.push_back(dtype == TimestepDType::F32 ? double(float(t)) : t);
+  timesteps_dtype_ = dtype;
+  reset_index();
+}
+
+SigmaScheduler::StepInputs SigmaScheduler::begin_step(const Tensor& model_output, double timestep,
+                                                      const Tensor& sample) {
   IA_CHECK(num_inference_steps_ > 0, class_name(), ".step: call set_timesteps first");
   if (step_index_ < 0) init_step_index(timestep);
   IA_CHECK(size_t(step_index_) + 1 < sigmas_.size(), class_name(), ".step: called more times than scheduled");
+  StepInputs in{f32_contiguous(model_output), f32_contiguous(sample)};
+  check_same_shape(in.model_output, in.sample, cat(class_name(), ".step: model_output").c_str());
+  return in;
 }
 
 }  // namespace ia::diffusion

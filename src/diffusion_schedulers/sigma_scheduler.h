@@ -63,9 +63,17 @@ class SigmaScheduler : public Scheduler {
   std::vector<double> inference_sigmas(int n, const SigmaSpacing& how, std::vector<double>& timesteps) const;
   // sigmas_ = the given sigmas (as float32) followed by `final_sigma`.
   void set_sigmas(const std::vector<double>& sigmas, float final_sigma);
+  // The end of set_timesteps: timesteps_ = `ts` kept as `dtype` (F32 rounds each to
+  // float32), and the step index reset.
+  void set_timesteps_as(const std::vector<double>& ts, TimestepDType dtype);
 
-  // step(): checks set_timesteps ran and a step is left; finds the step index on the first call.
-  void begin_step(double timestep);
+  // The start of step(): checks set_timesteps ran and a step is left, finds the step
+  // index on the first call, and returns the model output and the sample as contiguous
+  // F32 tensors of one shape.
+  struct StepInputs {
+    Tensor model_output, sample;
+  };
+  StepInputs begin_step(const Tensor& model_output, double timestep, const Tensor& sample);
   void init_step_index(double timestep);
   void reset_index() {
     step_index_ = -1;

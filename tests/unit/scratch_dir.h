@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -24,6 +25,9 @@ class ScratchDir {
     std::string name = std::string("ia_") + (info ? info->test_suite_name() : "t") + "_" + (info ? info->name() : "x");
     if (!tag.empty()) name += "_" + tag;
     name += "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    // Parameterised tests are named "Prefix/Suite" and "Test/0": keep the name one path component.
+    for (char& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
