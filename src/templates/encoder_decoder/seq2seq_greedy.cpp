@@ -1,6 +1,5 @@
 #include "templates/encoder_decoder/seq2seq_greedy.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -65,21 +64,12 @@ TensorMap Seq2SeqGreedy::run(int64_t B, const int64_t* encoder_ids, int64_t enco
       std::memcpy(scores.data(), logits + b * V, size_t(V) * 4);
       proc_.apply(scores.data(), seq.data() + b * L, cur_len, encoder_ids + b * encoder_stride, encoder_len);
       if (return_step_logits_) step_scores.insert(step_scores.end(), scores.begin(), scores.end());
-      int64_t best = 0;  // first maximum, as torch.argmax
-      for (int64_t j = 1; j < V; ++j)
-        if (scores[size_t(j)] > scores[size_t(best)]) best = j;
-      next[size_t(b)] = done[size_t(b)] ? pad_ : best;
+      next[size_t(b)] = done[size_t(b)] ? pad_ : first_argmax(scores.data(), V);
       seq[size_t(b * L + cur_len)] = next[size_t(b)];
     }
     if (after_step) after_step(next.data());
     ++produced;
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      if (eos_on_ && std::find(g_.eos_ids.begin(), g_.eos_ids.end(), next[size_t(b)]) != g_.eos_ids.end())
-        done[size_t(b)] = 1;
-      all_done = all_done && done[size_t(b)];
-    }
-    if (eos_on_ && all_done) break;
+    if (mark_finished_rows(next, g_.eos_ids, eos_on_, done) && eos_on_) break;
   }
   Tensor sequences = Tensor::empty(DType::I64, {B, 1 + produced});
   for (int64_t b = 0; b < B; ++b)
