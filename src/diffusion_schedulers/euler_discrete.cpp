@@ -34,7 +34,7 @@ class EulerDiscreteScheduler final : public SigmaScheduler {
     std::vector<double> ts;
     const std::vector<double> sig =
         inference_sigmas(n, {interpolation_ == "log_linear", karras_, sigma_min_, sigma_max_}, ts);
-    set_sigmas(sig, final_sigmas_ == "zero" ? 0.0f : std::pow((1 - alphas_cumprod_[0]) / alphas_cumprod_[0], 0.5f));
+    set_sigmas(sig, final_sigma(final_sigmas_, alphas_cumprod_));
     set_timesteps_as(continuous_v() ? continuous_timesteps() : ts, TimestepDType::F32);
   }
 

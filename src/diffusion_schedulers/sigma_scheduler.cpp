@@ -60,13 +60,13 @@ std::vector<double> SigmaScheduler::inference_sigmas(int n, const SigmaSpacing& 
                                                      std::vector<double>& timesteps) const {
   // Float32 timesteps of the configured spacing (not rounded for 'linspace').
   timesteps = spaced_timesteps(spacing_, num_train_timesteps_, n, steps_offset_, false);
-  const std::vector<float> train = train_sigmas(alphas_cumprod_);
+  const TrainSigmas train(alphas_cumprod_);
   std::vector<double> sig;
   if (!how.log_linear) {
-    for (double t : timesteps) sig.push_back(interp_index(t, train));
+    sig = train.at_timesteps(timesteps);
   } else {
     // torch.linspace(log sigma_min, log sigma_max, n + 1).exp() (float32), as diffusers has it.
-    const float lo = std::log(train.back()), hi = std::log(train.front());
+    const float lo = train.log_sigma.back(), hi = train.log_sigma.front();
     const float step = (hi - lo) / float(n);
     for (int i = 0; i <= n; ++i) {
       const float v = i < (n + 1) / 2 ? lo + step * float(i) : hi - step * float(n - i);
@@ -77,10 +77,7 @@ std::vector<double> SigmaScheduler::inference_sigmas(int n, const SigmaSpacing& 
     const double smin = how.sigma_min >= 0 ? how.sigma_min : sig.back();
     const double smax = how.sigma_max >= 0 ? how.sigma_max : sig.front();
     sig = karras_sigmas(smin, smax, n);
-    std::vector<float> log_sigmas(train.size());
-    for (size_t i = 0; i < train.size(); ++i) log_sigmas[i] = std::log(train[i]);
-    timesteps.clear();
-    for (double s : sig) timesteps.push_back(sigma_to_t(s, log_sigmas));
+    timesteps = train.timesteps_of(sig);
   }
   return sig;
 }
