@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "bench/memory_usage.h"
 #include "bench/moe_active_weights.h"
 #include "core/error.h"
+#include "core/huge_pages.h"
 #include "formats/checkpoint.h"
 #include "templates/decoder_only/decoder_model.h"
 #include "templates/model.h"
@@ -75,10 +77,15 @@ void argmax_rows(const float* logits, int64_t B, int64_t V, std::vector<int64_t>
 struct DecodeTimes {
   double prefill_s = 1e30, decode_s = 1e30;
   double prefill_cpu_s = 0, decode_cpu_s = 0;  // CPU time of the fastest runs
+  double read_s = 0;  // time to stream the probed memory once per decode step, summed (0: not probed)
 };
 
 // Exact split through the model's own prefill / decode_step calls (StepDecoder).
-DecodeTimes time_decoder_steps(StepDecoder& dm, const Tensor& ids, int64_t G, int repeat) {
+// With `probe`, every decode step is followed by one streaming read of that memory
+// (not counted in decode time): on a machine whose bandwidth drifts with its
+// neighbours' load, the roofline then comes from the same moments as the steps.
+DecodeTimes time_decoder_steps(StepDecoder& dm, const Tensor& ids, int64_t G, int repeat,
+                               const std::vector<MemoryRegion>& probe = {}, int64_t max_steps = -1) {
   const int64_t B = ids.dim(0), P = ids.dim(1), V = dm.vocab();
   std::vector<int64_t> tok;
   DecodeTimes t;
@@ -86,12 +93,53 @@ DecodeTimes time_decoder_steps(StepDecoder& dm, const Tensor& ids, int64_t G, in
     const double c0 = process_cpu_seconds(), t0 = now_s();
     argmax_rows(dm.prefill(ids.i64(), nullptr, B, P, P + G), B, V, tok);
     const double c1 = process_cpu_seconds(), t1 = now_s();
-    for (int64_t s = 1; s < G; ++s) argmax_rows(dm.decode_step(tok.data()), B, V, tok);
-    const double c2 = process_cpu_seconds(), t2 = now_s();
+    double step_s = 0, step_cpu_s = 0, read_s = 0;
+    const int64_t steps = max_steps >= 0 ? std::min(G, max_steps + 1) : G;
+    for (int64_t s = 1; s < steps; ++s) {
+      const double sc = process_cpu_seconds(), st = now_s();
+      argmax_rows(dm.decode_step(tok.data()), B, V, tok);
+      step_s += now_s() - st;
+      step_cpu_s += process_cpu_seconds() - sc;
+      if (!probe.empty()) read_s += time_stream_read(probe);
+    }
     if (t1 - t0 < t.prefill_s) t.prefill_s = t1 - t0, t.prefill_cpu_s = c1 - c0;
-    if (t2 - t1 < t.decode_s) t.decode_s = t2 - t1, t.decode_cpu_s = c2 - c1;
+    if (step_s < t.decode_s) t.decode_s = step_s, t.decode_cpu_s = step_cpu_s, t.read_s = read_s;
   }
   return t;
+}
+
+// What the interleaved bandwidth reads stream: the model's own weights when they are
+// large (DRAM, not cache) and mapped through 2 MiB pages, the best memory there is;
+// otherwise a 512 MiB buffer in 2 MiB pages, so weights left in small pages do not
+// lower their own roofline.
+struct BandwidthProbe {
+  std::vector<std::shared_ptr<const SafetensorsFile>> keep;
+  HugePageBuffer own;
+  std::vector<MemoryRegion> regions;
+  size_t bytes = 0;
+  std::string source;
+};
+BandwidthProbe make_bandwidth_probe(const Model& model) {
+  BandwidthProbe b;
+  const Model::WeightMemory& wm = model.weight_memory();
+  if (wm.bytes >= (size_t(256) << 20) && double(wm.huge_page_bytes) >= 0.9 * double(wm.bytes))
+    for (const auto& wf : wm.files)
+      if (auto f = wf.lock()) {
+        b.regions.push_back({f->image(), f->size()});
+        b.bytes += f->size();
+        b.keep.push_back(std::move(f));
+      }
+  if (b.bytes >= (size_t(256) << 20)) {
+    b.source = "the model's weights (2 MiB pages), read once after every decode step";
+    return b;
+  }
+  b = {};
+  b.own = HugePageBuffer(size_t(512) << 20, "bandwidth probe");
+  std::memset(b.own.data(), 1, b.own.size());
+  b.regions.push_back({b.own.data(), b.own.size()});
+  b.bytes = b.own.size();
+  b.source = "a 512 MiB buffer (2 MiB pages), read once after every decode step";
+  return b;
 }
 
 // Without step APIs: generate(1 new token) = prefill (+ one head); generate(G) adds G-1 decode steps.
@@ -179,6 +227,9 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
   r["kernel_isa"] = cpu::cpu_info().kernel_isa;
   r["batch"] = B;
   r["load_s"] = round_to(target.load_s, 4);
+  const Model::WeightMemory& wm = model.weight_memory();
+  r["weights_placement"] = placement_name(wm.placement);
+  r["weights_huge_page_fraction"] = round_to(wm.bytes ? double(wm.huge_page_bytes) / double(wm.bytes) : 0.0, 3);
 
   TensorMap in;
   in["input_ids"] = random_ids(B, P, target.vocab_size, opts.seed);
@@ -206,10 +257,15 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
     warm["input_ids"] = random_ids(B, wp, target.vocab_size, opts.seed + 1);
     warm["attention_mask"] = ones_i64(B, wp);
     DecodeTimes dt;
+    BandwidthProbe probe;
     if (auto* dm = dynamic_cast<StepDecoder*>(&model)) {
       r["timing"] = "prefill+decode_step";
-      r["warmup_s"] = round_to(time_once([&] { time_decoder_steps(*dm, warm["input_ids"], 3, 1); }), 4);
-      dt = time_decoder_steps(*dm, in["input_ids"], G, opts.repeat);
+      // The full prompt and cache size, so the memory high-water mark is reached here,
+      // before the probe buffer (not the model's) exists.
+      r["warmup_s"] = round_to(time_once([&] { time_decoder_steps(*dm, in["input_ids"], G, 1, {}, 3); }), 4);
+      r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
+      if (opts.roofline && opts.bandwidth_gb_per_s <= 0) probe = make_bandwidth_probe(model);
+      dt = time_decoder_steps(*dm, in["input_ids"], G, opts.repeat, probe.regions);
     } else {
       r["timing"] = "generate(1) vs generate(G)";
       r["warmup_s"] = round_to(time_once([&] { time_generate(model, warm, B, wp, 2, 1, target.model_type); }), 4);
@@ -229,13 +285,18 @@ json bench_model(Model& model, const BenchTarget& target, const BenchOptions& op
     r["decode_cpu_utilisation"] = round_to(dt.decode_cpu_s / (decode_s * threads), 3);
     r["weight_bytes_per_token"] = target.weights.bytes_per_token;
     // Taken before the bandwidth probe, whose 512 MiB buffer is not the model's.
-    r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
+    if (!r.contains("peak_rss_mb")) r["peak_rss_mb"] = round_to(double(peak_rss_bytes()) / (1 << 20), 1);
     if (opts.roofline) {
       double bw = opts.bandwidth_gb_per_s > 0 ? opts.bandwidth_gb_per_s * 1e9 : 0;
-      if (bw <= 0) {
+      r["bandwidth_source"] = "--bandwidth";
+      if (bw <= 0 && dt.read_s > 0) {
+        bw = double(probe.bytes) * double(G - 1) / dt.read_s;
+        r["bandwidth_source"] = probe.source;
+      } else if (bw <= 0) {
         BandwidthOptions bo;
         bo.threads = threads;
         bw = measure_read_bandwidth(bo);
+        r["bandwidth_source"] = "512 MiB probe before decode";
       }
       // One decode step streams the weights once for the whole batch, and each row's
       // keys and values of every layer (F32): counted at the mean cache length of the
@@ -291,7 +352,8 @@ std::string format_report(const json& r) {
      << r.value("family", "") << ", " << num("parameters") << " parameters, " << r.value("weights_dtype", "")
      << ")\n";
   os << "threads:    " << num("threads") << " (" << r.value("kernel_isa", "") << "), batch " << num("batch") << "\n";
-  os << "load:       " << num("load_s") << " s (first run incl. page-in: " << num("warmup_s") << " s)\n";
+  os << "load:       " << num("load_s") << " s (first run incl. page-in: " << num("warmup_s") << " s); weights: "
+     << r.value("weights_placement", "") << " (" << num("weights_huge_page_fraction") << " in 2 MiB pages)\n";
   if (r.contains("decode_tokens_per_s")) {
     os << "prefill:    " << num("prefill_tokens_per_s") << " tokens/s (" << num("prompt_tokens") << " tokens in "
        << num("prefill_s") << " s)\n";

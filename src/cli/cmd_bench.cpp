@@ -18,6 +18,7 @@ Action add_bench(CLI::App& app) {
   auto bandwidth_only = std::make_shared<bool>(false);
   cmd->add_option("model_dir", *dir, "Hugging Face model directory (see make-checkpoint)");
   cmd->add_option("--threads", opts->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
+  add_weights_option(cmd);
   cmd->add_option("--prompt-tokens", opts->prompt_tokens, "Prompt length (encoders: sequence length)")
       ->capture_default_str();
   cmd->add_option("--gen-tokens", opts->gen_tokens, "New tokens per sequence (decoders)")->capture_default_str();

@@ -112,6 +112,7 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--input", a->input, "Input text");
   cmd->add_option("--input-file", a->input_file, "Input file: text, or .json (string, list, {\"inputs\": ...})");
   cmd->add_flag("--json", a->json, "Print the full result JSON");
+  add_weights_option(cmd);
   cmd->add_flag("--no-stream", a->no_stream, "Do not stream generated text to the terminal");
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate (default: generation_config or 20)");
   cmd->add_flag("--sample", a->do_sample, "Sample instead of greedy decoding");

@@ -19,6 +19,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("model_dir", o->model_dir, "Hugging Face model directory")->required();
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port (0 = any free port)")->capture_default_str();
+  add_weights_option(cmd);
   cmd->add_option("--model-id", o->model_id, "Model name reported to clients (default: directory name)");
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted (413 beyond)")->capture_default_str();
   cmd->add_option("--max-new-tokens-limit", o->limits.max_new_tokens, "Largest max_tokens a request may ask for")

@@ -23,6 +23,10 @@ Action add_coverage(CLI::App& app);  // coverage of all 264 model types, verifie
 Action add_serve(CLI::App& app);   // HTTP server
 Action add_bench_tokenizer(CLI::App& app);  // tokenizer throughput
 
+// --weights auto|mmap|hugepages on `cmd`: where models loaded by it keep their weights
+// (formats/weight_placement.h; sets the process default).
+void add_weights_option(CLI::App* cmd);
+
 // Default fixture root: the fixtures bundled with the source tree.
 std::string bundled_fixtures_dir();
 

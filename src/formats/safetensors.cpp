@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 
 namespace ia {
 
@@ -35,10 +36,26 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
   f->path_ = path;
   f->size_ = size_t(st.st_size);
   if (f->size_ > 0) {
-    void* m = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    // Mapped at a 2 MiB-aligned address so that file offset 0 starts a huge page: the
+    // kernel can then map whole 2 MiB page-cache folios (use_huge_pages). Reserving
+    // the slack costs address space only.
+    const size_t len = f->size_ + kHugePageBytes;
+    void* r = ::mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) {
+      const int e = errno;
+      ::close(fd);
+      fail(path, ": cannot reserve address space for mmap: ", std::strerror(e));
+    }
+    auto* at = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(r) + kHugePageBytes - 1) & ~(kHugePageBytes - 1));
+    void* m = ::mmap(at, f->size_, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    const int e = errno;
     ::close(fd);
-    IA_CHECK(m != MAP_FAILED, path, ": mmap failed: ", std::strerror(errno));
-    f->map_ = m;
+    if (m == MAP_FAILED) {
+      ::munmap(r, len);
+      fail(path, ": mmap failed: ", std::strerror(e));
+    }
+    f->map_ = r;
+    f->map_len_ = len;
     f->base_ = static_cast<const unsigned char*>(m);
   } else {
     ::close(fd);
@@ -60,7 +77,7 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::from_bytes(std::string bytes, 
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, size_);
+  if (map_) ::munmap(map_, map_len_);
 }
 
 void SafetensorsFile::parse() {
@@ -155,6 +172,49 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
   auto it = tensors_.find(name);
   IA_CHECK(it != tensors_.end(), path_, ": no tensor named '", name, "'");
   return it->second;
+}
+
+size_t SafetensorsFile::huge_page_bytes() const {
+  return map_ ? smaps_bytes(base_, size_, "FilePmdMapped") : 0;
+}
+
+namespace {
+volatile uint64_t g_touch_sink = 0;  // keeps the touching reads from being optimised away
+
+// Touches one byte per 4 KiB page of [p, p + n) over the threads (faults the range in).
+void touch_pages(const unsigned char* p, size_t n) {
+  const int64_t pages = int64_t((n + 4095) / 4096);
+  uint64_t acc = 0;
+#pragma omp parallel for schedule(static) reduction(+ : acc)
+  for (int64_t i = 0; i < pages; ++i) acc += p[size_t(i) * 4096];
+  g_touch_sink = g_touch_sink + acc;
+}
+}  // namespace
+
+size_t SafetensorsFile::use_huge_pages() {
+  if (!map_) return 0;
+  auto* p = const_cast<unsigned char*>(base_);
+  const size_t whole = size_ / kHugePageBytes * kHugePageBytes;  // the tail cannot fill a huge page
+  if (whole == 0 || ::madvise(p, size_, MADV_HUGEPAGE) != 0) return 0;
+  touch_pages(base_, size_);
+  if (huge_page_bytes() >= whole / 2) return huge_page_bytes();
+  // The page cache holds this file in small pages (it was read or written before with
+  // 4 KiB folios). Pages read through a huge-page mapping come in as 2 MiB folios, so
+  // drop this mapping's pages and the file's clean cached pages and fault them back:
+  // one read from disk, after which every later load maps 2 MiB pages at once. Tried
+  // on the first 32 MiB first: a filesystem without large folios would only re-read.
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return huge_page_bytes();
+  auto refault = [&](size_t from, size_t len) {
+    ::madvise(p + from, len, MADV_DONTNEED);  // private read-only mapping: drops PTEs only
+    ::posix_fadvise(fd, off_t(from), off_t(len), POSIX_FADV_DONTNEED);
+    touch_pages(base_ + from, len);
+  };
+  const size_t trial = std::min(whole, size_t(32) << 20);
+  refault(0, trial);
+  if (smaps_bytes(base_, trial, "FilePmdMapped") >= trial / 2 && whole > trial) refault(trial, size_ - trial);
+  ::close(fd);
+  return huge_page_bytes();
 }
 
 Tensor SafetensorsFile::tensor(const std::string& name) const {

@@ -29,6 +29,14 @@ class SafetensorsFile {
   ~SafetensorsFile();
 
   const std::string& path() const { return path_; }
+  size_t size() const { return size_; }  // whole file, header included
+  const unsigned char* image() const { return base_; }  // the whole file's bytes (mapped or loaded)
+  // Maps the file through 2 MiB pages of the page cache (formats/weight_placement.h),
+  // in place: the address and every view stay valid. Returns the bytes now mapped that
+  // way (0 for from_bytes images or when the kernel keeps the file in small pages).
+  size_t use_huge_pages();
+  // Bytes of this file currently mapped through 2 MiB pages.
+  size_t huge_page_bytes() const;
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
@@ -44,7 +52,8 @@ class SafetensorsFile {
   const unsigned char* base_ = nullptr;  // whole file image
   size_t size_ = 0;
   size_t data_start_ = 0;
-  void* map_ = nullptr;  // mmap'd region (nullptr when from_bytes)
+  void* map_ = nullptr;  // reservation holding the 2 MiB-aligned mapping (nullptr when from_bytes)
+  size_t map_len_ = 0;
   std::string bytes_;    // owned image (from_bytes)
   std::map<std::string, TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;

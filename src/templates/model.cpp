@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "formats/weight_placement.h"
 
 namespace ia {
 
@@ -36,8 +37,18 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
     throw Unsupported(cat(ctx.config.label(), ": model_type '", ctx.model_type,
                           "' is not supported by this build; supported model types: ", list));
   }
-  ctx.checkpoint = Checkpoint::open_dir(dir);
-  return t->build(ctx);
+  auto ck = Checkpoint::open_dir(dir);
+  Model::WeightMemory mem;
+  mem.placement = place_weights(*ck, default_placement());
+  for (const auto& f : ck->files()) {
+    mem.bytes += f->size();
+    mem.huge_page_bytes += f->huge_page_bytes();
+    mem.files.push_back(f);
+  }
+  ctx.checkpoint = std::move(ck);
+  std::unique_ptr<Model> m = t->build(ctx);
+  m->set_weight_memory(mem);
+  return m;
 }
 
 TensorMap Model::generate(const TensorMap&, const GenerateOptions&) {

@@ -12,6 +12,7 @@
 #include "core/tensor.h"
 #include "formats/checkpoint.h"
 #include "formats/hf_config.h"
+#include "formats/weight_placement.h"
 #include "templates/family.h"
 
 namespace ia {
@@ -56,6 +57,21 @@ class Model {
   virtual nlohmann::json describe() const { return nlohmann::json::object(); }
   // Tasks the loaded heads allow ("text-generation", "fill-mask", ...).
   virtual std::vector<std::string> tasks() const { return {}; }
+
+  // Where load_model put the weights (formats/weight_placement.h): "mmap" or "hugepages",
+  // the checkpoint's bytes, and how many of them the kernel backs with 2 MiB pages.
+  struct WeightMemory {
+    WeightPlacement placement = WeightPlacement::Mmap;
+    size_t bytes = 0, huge_page_bytes = 0;
+    // The checkpoint files (alive as long as the model holds views into them), so a
+    // benchmark can measure the bandwidth of this very memory.
+    std::vector<std::weak_ptr<const SafetensorsFile>> files;
+  };
+  const WeightMemory& weight_memory() const { return weight_memory_; }
+  void set_weight_memory(const WeightMemory& w) { weight_memory_ = w; }
+
+ private:
+  WeightMemory weight_memory_;
 };
 
 // Models that decode one token at a time from a cache or recurrent state

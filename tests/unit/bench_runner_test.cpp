@@ -153,7 +153,11 @@ TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
     mo.out_dir = (root / preset).string();
     mo.dtype = std::string(preset) == "tiny-llama-test" ? DType::BF16 : DType::F32;
     bench::make_checkpoint(bench::find_preset(preset), mo);
-    nlohmann::json r = run_cli_bench(mo.out_dir, "--prompt-tokens 12 --gen-tokens 5 --bandwidth-gbs 20");
+    const bool huge = std::string(preset) == "tiny-gpt2-test";
+    nlohmann::json r = run_cli_bench(mo.out_dir, std::string("--prompt-tokens 12 --gen-tokens 5 --bandwidth-gbs 20") +
+                                                     (huge ? " --weights hugepages" : ""));
+    EXPECT_EQ(r["weights_placement"], huge ? "hugepages" : "mmap");  // tiny: auto keeps mmap
+    EXPECT_GE(r["weights_huge_page_fraction"].get<double>(), 0.0);
     for (const char* k : {"load_s", "prefill_tokens_per_s", "decode_tokens_per_s", "decode_ms_per_token",
                           "roofline_tokens_per_s", "roofline_fraction", "bandwidth_gb_per_s", "peak_rss_mb",
                           "weight_bytes_per_token", "parameters"})
@@ -171,6 +175,15 @@ TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
   EXPECT_EQ(r["batch"], 2);
   for (const char* k : {"load_s", "forward_s", "sequences_per_s", "tokens_per_s", "peak_rss_mb"})
     EXPECT_TRUE(r.contains(k)) << k;
+  // A bad --weights value is refused by the option parser, naming the choices.
+  const std::string bad = std::string(IA_CLI_PATH) + " bench " + mo.out_dir + " --weights huge 2>&1";
+  FILE* p = popen(bad.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[1024];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  EXPECT_NE(pclose(p), 0);
+  EXPECT_NE(out.find("--weights"), std::string::npos) << out;
 }
 
 // A model with step APIs is timed through prefill + decode_step (exact split).
@@ -210,7 +223,22 @@ TEST(BenchRunner, StepDecoderIsTimedThroughPrefillAndDecodeStep) {
   nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
   EXPECT_EQ(r["timing"], "prefill+decode_step");
   EXPECT_EQ(m.prefills, 1 + 2);            // warm-up + repetitions
-  EXPECT_EQ(m.steps, 2 + 2 * 7);           // warm-up (3 tokens) + (gen - 1) per repetition
+  EXPECT_EQ(m.steps, 3 + 2 * 7);           // warm-up (prefill + 3 steps) + (gen - 1) per repetition
   EXPECT_TRUE(m.max_new.empty());          // generate() not used
   EXPECT_FALSE(r.contains("roofline_tokens_per_s"));
+}
+
+// Without a given bandwidth, the roofline comes from reads interleaved with the decode
+// steps; a model whose weights are not in large huge-page files gets the probe buffer.
+TEST(BenchRunner, RooflineBandwidthIsMeasuredBetweenDecodeSteps) {
+  RecordingStepModel m;
+  bench::BenchOptions o;
+  o.prompt_tokens = 8;
+  o.gen_tokens = 4;
+  nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
+  EXPECT_EQ(m.steps, 3 + 3);
+  EXPECT_NE(r["bandwidth_source"].get<std::string>().find("512 MiB buffer"), std::string::npos) << r.dump();
+  EXPECT_GT(r["bandwidth_gb_per_s"].get<double>(), 0);
+  EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), r["bandwidth_gb_per_s"].get<double>() * 1e9 / 3000,
+              r["roofline_tokens_per_s"].get<double>() * 1e-3);
 }

@@ -88,13 +88,36 @@ struct S {
       if constexpr (DT == DType::BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
       else return _mm512_cvtph_ps(h);
     }
+  }  // 32 BF16 weights from w + i: even-indexed ones into *e, odd ones into *o.
+  static void load_bf16_pair(const uint16_t* w, int64_t i, V* e, V* o) {
+    const __m512i v = _mm512_loadu_si512(w + i);
+    *e = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+    *o = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(0xFFFF0000u))));
+  }
+  // 32 floats from p split the same way, and back.
+  static void load_deinterleaved(const float* p, V* e, V* o) {
+    const V a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    *e = _mm512_permutex2var_ps(a, ie, b);
+    *o = _mm512_permutex2var_ps(a, _mm512_add_epi32(ie, _mm512_set1_epi32(1)), b);
+  }
+  static void store_interleaved(float* p, V e, V o) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    _mm512_storeu_ps(p, _mm512_permutex2var_ps(e, lo, o));
+    _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(e, _mm512_add_epi32(lo, _mm512_set1_epi32(8)), o));
   }
 };
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
-void nk(const GemvArgs& a, int64_t n0, int64_t n1) { nk_body<S, DT, M, (DT != DType::F32 && M <= 2) ? 8 : 4>(a, n0, n1); }
+void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
+  if constexpr (DT == DType::BF16) nk_body_bf16<S, M, M <= 2 ? 8 : 4>(a, n0, n1);
+  else nk_body<S, DT, M, (DT != DType::F32 && M <= 2) ? 8 : 4>(a, n0, n1);
+}
 template <DType DT, int M>
-void kn(const GemvArgs& a, int64_t c0, int64_t c1) { kn_body<S, DT, M>(a, c0, c1); }
+void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
+  if constexpr (DT == DType::BF16) kn_body_bf16<S, M>(a, c0, c1);
+  else kn_body<S, DT, M>(a, c0, c1);
+}
 }  // namespace avx512
 #pragma GCC pop_options
 
@@ -125,13 +148,38 @@ struct S {
       if constexpr (DT == DType::BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
       else return _mm256_cvtph_ps(h);
     }
+  }  // 16 BF16 weights from w + i: even-indexed ones into *e, odd ones into *o.
+  static void load_bf16_pair(const uint16_t* w, int64_t i, V* e, V* o) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i));
+    *e = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    *o = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(int(0xFFFF0000u))));
+  }
+  // 16 floats from p split the same way (shuffle within 128-bit halves, then order
+  // the 64-bit pairs), and back.
+  static void load_deinterleaved(const float* p, V* e, V* o) {
+    const V a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    *e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                                                _MM_SHUFFLE(3, 1, 2, 0)));
+    *o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))),
+                                                _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  static void store_interleaved(float* p, V e, V o) {
+    const V lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
+    _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
   }
 };
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
-void nk(const GemvArgs& a, int64_t n0, int64_t n1) { nk_body<S, DT, M>(a, n0, n1); }
+void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
+  if constexpr (DT == DType::BF16) nk_body_bf16<S, M, 4>(a, n0, n1);
+  else nk_body<S, DT, M>(a, n0, n1);
+}
 template <DType DT, int M>
-void kn(const GemvArgs& a, int64_t c0, int64_t c1) { kn_body<S, DT, M>(a, c0, c1); }
+void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
+  if constexpr (DT == DType::BF16) kn_body_bf16<S, M>(a, c0, c1);
+  else kn_body<S, DT, M>(a, c0, c1);
+}
 }  // namespace avx2
 #pragma GCC pop_options
 #endif
