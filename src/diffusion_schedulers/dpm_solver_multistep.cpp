@@ -86,27 +86,24 @@ class DPMSolverMultistepScheduler final : public Scheduler {
       const int64_t count = int64_t(std::ceil(double(last) / ratio));
       for (int64_t i = 0; i < count; ++i) ts.push_back(std::nearbyint(double(last) - double(i) * ratio) - 1);
     }
-    const std::vector<float> train = train_sigmas(alphas_cumprod_);
-    std::vector<float> log_sigmas(train.size());
-    for (size_t i = 0; i < train.size(); ++i) log_sigmas[i] = std::log(train[i]);
+    const TrainSigmas train(alphas_cumprod_);
     std::vector<double> sig;
-    if (karras_) {
-      sig = karras_sigmas(train.front(), train.back(), n);
-      ts.clear();
-      for (double s : sig) ts.push_back(std::nearbyint(sigma_to_t(s, log_sigmas)));
-    } else if (lu_) {
-      const double lmin = log_sigmas.front(), lmax = log_sigmas.back();
-      for (int i = 0; i < n; ++i) {
-        const double ramp = n > 1 ? (i == n - 1 ? 1.0 : double(i) / double(n - 1)) : 0.0;
-        sig.push_back(std::exp(lmax + ramp * (lmin - lmax)));
+    if (karras_ || lu_) {
+      if (karras_) {
+        sig = karras_sigmas(train.sigma.front(), train.sigma.back(), n);
+      } else {
+        const double lmin = train.log_sigma.front(), lmax = train.log_sigma.back();
+        for (int i = 0; i < n; ++i) {
+          const double ramp = n > 1 ? (i == n - 1 ? 1.0 : double(i) / double(n - 1)) : 0.0;
+          sig.push_back(std::exp(lmax + ramp * (lmin - lmax)));
+        }
       }
-      ts.clear();
-      for (double s : sig) ts.push_back(std::nearbyint(sigma_to_t(s, log_sigmas)));
+      ts = train.timesteps_of(sig);
+      for (double& t : ts) t = std::nearbyint(t);  // DPM-Solver keeps integer timesteps
     } else {
-      for (double t : ts) sig.push_back(interp_index(t, train));
+      sig = train.at_timesteps(ts);
     }
-    const float last_sigma =
-        final_sigmas_ == "zero" ? 0.0f : std::pow((1 - alphas_cumprod_[0]) / alphas_cumprod_[0], 0.5f);
+    const float last_sigma = final_sigma(final_sigmas_, alphas_cumprod_);
     sigmas_.clear();
     for (double s : sig) sigmas_.push_back(float(s));
     sigmas_.push_back(last_sigma);

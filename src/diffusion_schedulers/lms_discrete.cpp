@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "diffusion_schedulers/schedule_common.h"
 #include "diffusion_schedulers/scheduler_classes.h"
+#include "diffusion_schedulers/sigma_scheduler.h"
 
 namespace ia::diffusion {
 
@@ -38,84 +39,39 @@ void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
   }
 }
 
-class LMSDiscreteScheduler final : public Scheduler {
+class LMSDiscreteScheduler final : public SigmaScheduler {
  public:
   explicit LMSDiscreteScheduler(const HFConfig& cfg) {
     // LMS's __init__ takes no rescale_betas_zero_snr: the key is ignored.
-    TrainSchedule s = make_train_schedule(cfg, /*allow_rescale=*/false);
-    num_train_timesteps_ = s.num_train_timesteps;
-    betas_ = std::move(s.betas);
-    alphas_cumprod_ = std::move(s.alphas_cumprod);
+    read_common(cfg, /*allow_rescale=*/false);
     karras_ = cfg.get_bool("use_karras_sigmas", false);
     prediction_ = config_choice(cfg, "prediction_type", "epsilon", {"epsilon", "v_prediction", "sample"});
-    spacing_ = config_choice(cfg, "timestep_spacing", "linspace", {"linspace", "leading", "trailing"});
-    steps_offset_ = int(cfg.get_int("steps_offset", 0));
     set_timesteps(num_train_timesteps_);  // as diffusers' __init__ does
     num_inference_steps_ = 0;
   }
   const char* class_name() const override { return "LMSDiscreteScheduler"; }
 
-  float init_noise_sigma() const override {
-    const float mx = *std::max_element(sigmas_.begin(), sigmas_.end());
-    if (spacing_ == "linspace" || spacing_ == "trailing") return mx;
-    return std::pow(mx * mx + 1.0f, 0.5f);
-  }
-
   void set_timesteps(int n) override {
     check_steps(n);
     num_inference_steps_ = n;
-    std::vector<double> ts = spaced_timesteps(spacing_, num_train_timesteps_, n, steps_offset_, false);
-    const std::vector<float> train = train_sigmas(alphas_cumprod_);
-    std::vector<float> log_sigmas(train.size());
-    for (size_t i = 0; i < train.size(); ++i) log_sigmas[i] = std::log(train[i]);
-    std::vector<double> sig;
-    for (double t : ts) sig.push_back(interp_index(t, train));
-    timesteps_dtype_ = TimestepDType::F32;
-    if (karras_) {
-      sig = karras_sigmas(sig.back(), sig.front(), n);
-      ts.clear();
-      for (double s : sig) ts.push_back(sigma_to_t(s, log_sigmas));
-      timesteps_dtype_ = TimestepDType::F64;  // diffusers keeps these float64
-    }
-    sigmas_.clear();
-    for (double s : sig) sigmas_.push_back(float(s));
-    sigmas_.push_back(0.0f);
-    timesteps_.clear();
-    for (double t : ts) timesteps_.push_back(timesteps_dtype_ == TimestepDType::F32 ? double(float(t)) : t);
-    step_index_ = -1;
-    begin_index_ = -1;
+    std::vector<double> ts;
+    set_sigmas(inference_sigmas(n, {/*log_linear=*/false, karras_}, ts), 0.0f);
+    // diffusers keeps the timesteps it recomputes from Karras sigmas float64.
+    set_timesteps_as(ts, karras_ ? TimestepDType::F64 : TimestepDType::F32);
     derivatives_.clear();
-  }
-
-  Tensor scale_model_input(const Tensor& sample_in, double timestep) override {
-    if (step_index_ < 0) init_step_index(timestep);
-    const float sigma = sigmas_.at(size_t(step_index_));
-    const float d = std::pow(sigma * sigma + 1.0f, 0.5f);
-    const Tensor x = f32_contiguous(sample_in);
-    Tensor out = Tensor::f32(x.shape());
-    for (int64_t i = 0; i < x.numel(); ++i) out.f32()[i] = x.f32()[i] / d;
-    return out;
   }
 
   StepOutput step(const Tensor& model_output_in, double timestep, const Tensor& sample_in,
                   const StepOptions&) override {
-    IA_CHECK(num_inference_steps_ > 0, "LMSDiscreteScheduler.step: call set_timesteps first");
-    if (step_index_ < 0) init_step_index(timestep);
-    IA_CHECK(size_t(step_index_) + 1 < sigmas_.size(), "LMSDiscreteScheduler.step: called more times than scheduled");
-    const Tensor mo = f32_contiguous(model_output_in), x = f32_contiguous(sample_in);
-    check_same_shape(mo, x, "LMSDiscreteScheduler.step: model_output");
+    const auto [mo, x] = begin_step(model_output_in, timestep, sample_in);
     const float sigma = sigmas_[size_t(step_index_)];
     const int64_t n = x.numel();
     Tensor x0 = Tensor::f32(x.shape()), deriv = Tensor::f32(x.shape());
     const float *s = x.f32(), *m = mo.f32();
     float *px0 = x0.f32(), *pd = deriv.f32();
-    const float vden = std::pow(sigma * sigma + 1.0f, 0.5f), v2 = sigma * sigma + 1.0f;
-    const bool eps_pred = prediction_ == "epsilon", v_pred = prediction_ == "v_prediction";
+    const OriginalSample original(prediction_, sigma);
     for (int64_t i = 0; i < n; ++i) {
-      float p0;
-      if (eps_pred) p0 = s[i] - sigma * m[i];
-      else if (v_pred) p0 = m[i] * (-sigma / vden) + (s[i] / v2);
-      else p0 = m[i];
+      const float p0 = original(s[i], m[i]);
       px0[i] = p0;
       pd[i] = (s[i] - p0) / sigma;
     }
@@ -134,24 +90,6 @@ class LMSDiscreteScheduler final : public Scheduler {
     ++step_index_;
     return {prev, x0};
   }
-
-  Tensor add_noise(const Tensor& original, const Tensor& noise, const std::vector<double>& timesteps) override {
-    std::vector<float> a, b;
-    for (double t : timesteps) {
-      int idx;
-      if (begin_index_ < 0) {
-        idx = index_for_timestep(timesteps_, t);
-        IA_CHECK(idx >= 0, "LMSDiscreteScheduler.add_noise: timestep ", t, " is not in the schedule");
-      } else {
-        idx = step_index_ >= 0 ? step_index_ : begin_index_;
-      }
-      a.push_back(1.0f);
-      b.push_back(sigmas_.at(size_t(idx)));
-    }
-    return rowwise_combine(original, noise, a, b);
-  }
-
-  void set_begin_index(int i) override { begin_index_ = i; }
 
  private:
   // integral over [sigma_t, sigma_{t+1}] of the Lagrange basis polynomial of
@@ -173,19 +111,8 @@ class LMSDiscreteScheduler final : public Scheduler {
     return 0.5 * (b - a) * sum;
   }
 
-  void init_step_index(double timestep) {
-    if (begin_index_ >= 0) {
-      step_index_ = begin_index_;
-      return;
-    }
-    step_index_ = index_for_timestep(timesteps_, timestep);
-    IA_CHECK(step_index_ >= 0, "LMSDiscreteScheduler: timestep ", timestep, " is not in the schedule");
-  }
-
   bool karras_ = false;
-  std::string prediction_, spacing_;
-  int steps_offset_ = 0;
-  int step_index_ = -1, begin_index_ = -1;
+  std::string prediction_;
   std::deque<Tensor> derivatives_;
 };
 

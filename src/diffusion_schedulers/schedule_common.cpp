@@ -167,6 +167,28 @@ double sigma_to_t(double sigma, const std::vector<float>& log_sigmas) {
   return double(1.0f - w) * double(low) + double(w) * double(low + 1);
 }
 
+TrainSigmas::TrainSigmas(const std::vector<float>& alphas_cumprod) : sigma(train_sigmas(alphas_cumprod)) {
+  log_sigma.resize(sigma.size());
+  for (size_t i = 0; i < sigma.size(); ++i) log_sigma[i] = std::log(sigma[i]);
+}
+
+std::vector<double> TrainSigmas::at_timesteps(const std::vector<double>& timesteps) const {
+  std::vector<double> s;
+  for (double t : timesteps) s.push_back(interp_index(t, sigma));
+  return s;
+}
+
+std::vector<double> TrainSigmas::timesteps_of(const std::vector<double>& sigmas) const {
+  std::vector<double> t;
+  for (double s : sigmas) t.push_back(sigma_to_t(s, log_sigma));
+  return t;
+}
+
+float final_sigma(const std::string& final_sigmas_type, const std::vector<float>& alphas_cumprod) {
+  if (final_sigmas_type == "zero") return 0.0f;
+  return std::pow((1 - alphas_cumprod[0]) / alphas_cumprod[0], 0.5f);
+}
+
 std::vector<double> karras_sigmas(double sigma_min, double sigma_max, int n) {
   const double rho = 7.0;
   const double min_inv = std::pow(sigma_min, 1 / rho), max_inv = std::pow(sigma_max, 1 / rho);

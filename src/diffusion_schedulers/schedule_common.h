@@ -34,6 +34,20 @@ std::vector<float> train_sigmas(const std::vector<float>& alphas_cumprod);
 double interp_index(double x, const std::vector<float>& fp);
 // diffusers' _sigma_to_t: fractional timestep of `sigma` against log(train sigmas).
 double sigma_to_t(double sigma, const std::vector<float>& log_sigmas);
+
+// The training sigmas (ascending in t) and their logs, float32: what the sigma-based
+// set_timesteps (Euler, Euler ancestral, LMS, DPM-Solver) interpolate in and invert.
+struct TrainSigmas {
+  explicit TrainSigmas(const std::vector<float>& alphas_cumprod);
+  std::vector<float> sigma, log_sigma;
+  // The sigma at each (fractional) timestep, interpolated linearly.
+  std::vector<double> at_timesteps(const std::vector<double>& timesteps) const;
+  // The fractional timestep of each sigma (_sigma_to_t).
+  std::vector<double> timesteps_of(const std::vector<double>& sigmas) const;
+};
+// The sigma after the last step: 0 for final_sigmas_type "zero", else ("sigma_min")
+// ((1 - alphas_cumprod[0]) / alphas_cumprod[0]) ** 0.5 in float32.
+float final_sigma(const std::string& final_sigmas_type, const std::vector<float>& alphas_cumprod);
 // Karras et al. (2022) rho=7 sigmas from sigma_max down to sigma_min.
 std::vector<double> karras_sigmas(double sigma_min, double sigma_max, int n);
 

@@ -17,6 +17,23 @@ Tensor batch_major_steps(const std::vector<float>& step_major, int64_t B, int64_
   return t;
 }
 
+int64_t first_argmax(const float* row, int64_t V) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < V; ++j)
+    if (row[j] > row[best]) best = j;
+  return best;
+}
+
+bool mark_finished_rows(const std::vector<int64_t>& next, const std::vector<int64_t>& eos, bool eos_on,
+                        std::vector<char>& done) {
+  bool all_done = true;
+  for (size_t b = 0; b < next.size(); ++b) {
+    if (eos_on && std::find(eos.begin(), eos.end(), next[b]) != eos.end()) done[b] = 1;
+    all_done = all_done && done[b];
+  }
+  return all_done;
+}
+
 TensorMap greedy_decode(StepDecoder& model, const float* logits, const int64_t* ids, int64_t B, int64_t P, int64_t pad,
                         const std::vector<int64_t>& eos, const GenerateOptions& opts) {
   const int64_t V = model.vocab(), max_new = opts.max_new_tokens;
@@ -29,20 +46,12 @@ TensorMap greedy_decode(StepDecoder& model, const float* logits, const int64_t* 
   int64_t produced = 0;
   while (produced < max_new) {
     for (int64_t r = 0; r < B; ++r) {
-      const float* lr = logits + r * V;
-      int64_t best = 0;  // first maximum, as torch.argmax
-      for (int64_t j = 1; j < V; ++j)
-        if (lr[j] > lr[best]) best = j;
-      next[size_t(r)] = done[size_t(r)] ? pad : best;
+      next[size_t(r)] = done[size_t(r)] ? pad : first_argmax(logits + r * V, V);
       seq[size_t(r * (P + max_new) + P + produced)] = next[size_t(r)];
     }
     if (opts.return_step_logits) step_logits.insert(step_logits.end(), logits, logits + B * V);
     ++produced;
-    bool all_done = true;
-    for (int64_t r = 0; r < B; ++r) {
-      if (opts.eos_stops && std::find(eos.begin(), eos.end(), next[size_t(r)]) != eos.end()) done[size_t(r)] = 1;
-      all_done = all_done && done[size_t(r)];
-    }
+    const bool all_done = mark_finished_rows(next, eos, opts.eos_stops, done);
     if (produced >= max_new || (opts.eos_stops && all_done)) break;
     logits = model.decode_step(next.data());
   }

@@ -1,12 +1,12 @@
 #include "tokenizers/tokenizer_fixture.h"
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "tokenizers/json_util.h"
 #include "tokenizers/tokenizer.h"
 #include "tokenizers/unicode.h"
+#include "verify/case_runner.h"
 
 namespace ia {
 
@@ -189,7 +189,6 @@ void run_file(Tokenizer* tk, const std::string& load_error, const fs::path& file
     if (line.empty()) continue;
     CaseResult r;
     r.fixture = rel;
-    auto t0 = std::chrono::steady_clock::now();
     json rec;
     try {
       rec = json::parse(line);
@@ -201,32 +200,28 @@ void run_file(Tokenizer* tk, const std::string& load_error, const fs::path& file
       continue;
     }
     r.case_name = case_name(rec, index++, kind);
-    Checker c;
     if (!tk) {
       r.status = CaseStatus::Fail;
       r.detail = load_error;
       out.push_back(r);
       continue;
     }
-    try {
-      if (kind == "encode") check_reference_record(*tk, rec, c);
-      else check_truncation_record(*tk, rec, c, file.string());
-      if (rec.contains("errors") && !rec["errors"].empty())
-        c.diffs.push_back(cat("errors: reference raised ", short_dump(rec["errors"]), ", engine did not"));
-      r = finish(r, c);
-    } catch (const Unsupported& e) {
-      r.status = CaseStatus::Unsupported;
-      r.detail = e.what();
-    } catch (const std::exception& e) {
-      if (rec.contains("errors") && !rec["errors"].empty()) {
-        r.status = CaseStatus::Pass;  // the reference raised too
-      } else {
-        r.status = CaseStatus::Fail;
-        r.detail = e.what();
+    const bool reference_raised = rec.contains("errors") && !rec["errors"].empty();
+    out.push_back(run_verify_case(rel, r.case_name, [&](CaseResult& res) {
+      Checker c;
+      try {
+        if (kind == "encode") check_reference_record(*tk, rec, c);
+        else check_truncation_record(*tk, rec, c, file.string());
+      } catch (const Unsupported&) {
+        throw;
+      } catch (const std::exception&) {
+        if (reference_raised) return;  // PASS: the reference raised too
+        throw;
       }
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.push_back(r);
+      if (reference_raised)
+        c.diffs.push_back(cat("errors: reference raised ", short_dump(rec["errors"]), ", engine did not"));
+      res = finish(res, c);
+    }));
   }
 }
 

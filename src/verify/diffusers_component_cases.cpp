@@ -1,6 +1,5 @@
 #include "verify/diffusers_component_cases.h"
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "templates/diffusion/autoencoder_kl.h"
 #include "templates/diffusion/diffusers_component.h"
 #include "templates/diffusion/unet_2d_condition.h"
+#include "verify/case_runner.h"
 
 namespace ia {
 
@@ -151,18 +151,11 @@ std::vector<CaseResult> verify_diffusers_component_fixture(const std::string& di
     else vae = diffusion::AutoencoderKL::load(dir);
     st = SafetensorsFile::open((fs::path(dir) / "reference.safetensors").string());
   } catch (const std::exception& e) {
-    const CaseStatus s = dynamic_cast<const Unsupported*>(&e) ? CaseStatus::Unsupported : CaseStatus::Fail;
-    for (const auto& k : cases) out.push_back({s, rel, k.value("name", "?"), 0.0, e.what()});
-    if (cases.empty()) out.push_back({s, rel, "load", 0.0, e.what()});
-    return out;
+    return load_failure_results(rel, cases, e);
   }
   const json def_tol = ref.value("default_tolerance", json::object());
   for (const auto& kase : cases) {
-    CaseResult r;
-    r.fixture = rel;
-    r.case_name = kase.value("name", "?");
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
+    out.push_back(run_verify_case(rel, kase.value("name", "?"), [&](CaseResult& r) {
       const TensorMap in = case_inputs(*st, kase);
       const TensorMap got = unet ? run_unet(*unet, in) : run_vae(*vae, r.case_name, in, ref, *st);
       const json outputs = kase.value("outputs", json::object());
@@ -172,7 +165,7 @@ std::vector<CaseResult> verify_diffusers_component_fixture(const std::string& di
         if (g == got.end()) {
           r.status = CaseStatus::Fail;
           r.detail = cat(it.key(), ": not produced by the engine");
-          break;
+          return;
         }
         const double atol = it.value().value("atol", def_tol.value("atol", 1e-4));
         const double rtol = it.value().value("rtol", def_tol.value("rtol", 1e-4));
@@ -181,18 +174,10 @@ std::vector<CaseResult> verify_diffusers_component_fixture(const std::string& di
         if (!d.ok) {
           r.status = CaseStatus::Fail;
           r.detail = d.detail;
-          break;
+          return;
         }
       }
-    } catch (const Unsupported& e) {
-      r.status = CaseStatus::Unsupported;
-      r.detail = e.what();
-    } catch (const std::exception& e) {
-      r.status = CaseStatus::Fail;
-      r.detail = e.what();
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.push_back(std::move(r));
+    }));
   }
   return out;
 }

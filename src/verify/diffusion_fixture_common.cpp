@@ -25,12 +25,6 @@ Tensor spec_tensor(const json& spec, const SafetensorsFile& st, const std::strin
   return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape);
 }
 
-void fail_case(CaseResult& r, const std::string& why) {
-  if (r.status == CaseStatus::Fail) return;
-  r.status = CaseStatus::Fail;
-  r.detail = why;
-}
-
 bool check_output(const std::string& name, const json& spec, const Tensor& got, const SafetensorsFile& st,
                   CaseResult& r) {
   if (!got.defined()) {

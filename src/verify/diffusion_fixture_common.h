@@ -7,6 +7,7 @@
 
 #include "core/tensor.h"
 #include "formats/safetensors.h"
+#include "verify/case_runner.h"
 #include "verify/verify.h"
 
 namespace ia::diffusion_verify {
@@ -23,41 +24,9 @@ bool check_output(const std::string& name, const json& spec, const Tensor& got, 
 // A scalar output given inline (e.g. init_noise_sigma), relative tolerance 1e-4.
 bool check_scalar(const std::string& name, double want, double got, CaseResult& r);
 
-void fail_case(CaseResult& r, const std::string& why);
-
-// Runs `body` for one case, timing it and turning ia::Unsupported / ia::Error into
-// UNSUPPORTED / FAIL lines.
-template <typename F>
-CaseResult run_case(const std::string& rel, const std::string& name, F&& body);
-
 // Slice i of the leading dimension (a copy).
 Tensor slice0(const Tensor& t, int64_t i);
 // Stacks equally-shaped tensors along a new leading dimension.
 Tensor stack0(const std::vector<Tensor>& parts);
 
-}  // namespace ia::diffusion_verify
-
-#include <chrono>
-
-#include "core/error.h"
-
-namespace ia::diffusion_verify {
-template <typename F>
-CaseResult run_case(const std::string& rel, const std::string& name, F&& body) {
-  CaseResult r;
-  r.fixture = rel;
-  r.case_name = name;
-  const auto t0 = std::chrono::steady_clock::now();
-  try {
-    body(r);
-  } catch (const Unsupported& e) {
-    r.status = CaseStatus::Unsupported;
-    r.detail = e.what();
-  } catch (const std::exception& e) {
-    r.status = CaseStatus::Fail;
-    r.detail = e.what();
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
-}
 }  // namespace ia::diffusion_verify

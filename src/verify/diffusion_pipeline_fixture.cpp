@@ -143,14 +143,14 @@ std::vector<CaseResult> verify_diffusion_pipeline_fixture(const std::string& dir
     load_error = e.what();
   }
   if (!pipe) {
-    out.push_back(run_case(rel, "load", [&](CaseResult&) {
+    out.push_back(run_verify_case(rel, "load", [&](CaseResult&) {
       if (unsupported) throw Unsupported(load_error);
       fail(load_error);
     }));
     return out;
   }
   for (const json& kase : ref.value("cases", json::array()))
-    out.push_back(run_case(rel, kase.value("name", "?"), [&](CaseResult& r) { run_pipeline_case(*pipe, kase, *st, r); }));
+    out.push_back(run_verify_case(rel, kase.value("name", "?"), [&](CaseResult& r) { run_pipeline_case(*pipe, kase, *st, r); }));
   return out;
 }
 

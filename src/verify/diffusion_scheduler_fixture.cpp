@@ -141,7 +141,7 @@ std::vector<CaseResult> verify_diffusion_scheduler_fixture(const std::string& di
   try {
     ref = json::parse(in);
   } catch (const std::exception& e) {
-    out.push_back(run_case(rel, "load", [&](CaseResult&) { fail(ref_path, ": malformed JSON: ", e.what()); }));
+    out.push_back(run_verify_case(rel, "load", [&](CaseResult&) { fail(ref_path, ": malformed JSON: ", e.what()); }));
     return out;
   }
   std::shared_ptr<SafetensorsFile> st;
@@ -151,11 +151,11 @@ std::vector<CaseResult> verify_diffusion_scheduler_fixture(const std::string& di
     cfg = HFConfig::load((fs::path(dir) / "scheduler_config.json").string());
   } catch (const std::exception& e) {
     const std::string why = e.what();
-    out.push_back(run_case(rel, "load", [&](CaseResult&) { fail(why); }));
+    out.push_back(run_verify_case(rel, "load", [&](CaseResult&) { fail(why); }));
     return out;
   }
   for (const json& kase : ref.value("cases", json::array()))
-    out.push_back(run_case(rel, kase.value("name", "?"), [&](CaseResult& r) { run_scheduler_case(cfg, kase, *st, r); }));
+    out.push_back(run_verify_case(rel, kase.value("name", "?"), [&](CaseResult& r) { run_scheduler_case(cfg, kase, *st, r); }));
   return out;
 }
 

@@ -4,7 +4,6 @@
 // extractor and compares every stage and output with its tolerance.
 #include "verify/preprocess_fixture.h"
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "preprocess/image.h"
 #include "preprocess/image_processor.h"
 #include "preprocess/resample_audio.h"
+#include "verify/case_runner.h"
 
 namespace ia {
 
@@ -83,9 +83,11 @@ Tensor reference_tensor(const json& spec, const SafetensorsFile& st) {
   return Tensor::from_vector_i64(v, shape);
 }
 
-class CaseRunner {
+// A preprocess fixture's reference side: its input files and reference tensors.
+class PreprocessReference {
  public:
-  CaseRunner(std::string dir, std::shared_ptr<SafetensorsFile> st) : dir_(std::move(dir)), st_(std::move(st)) {}
+  PreprocessReference(std::string dir, std::shared_ptr<SafetensorsFile> st)
+      : dir_(std::move(dir)), st_(std::move(st)) {}
 
   // Compares every output of `spec_outputs` that the engine produced in `got`.
   void check_outputs(const json& outputs, const TensorMap& got, CaseResult& r) const {
@@ -111,12 +113,6 @@ class CaseRunner {
     }
   }
 
-  static void fail_case(CaseResult& r, const std::string& why) {
-    if (r.status == CaseStatus::Fail) return;
-    r.status = CaseStatus::Fail;
-    r.detail = why;
-  }
-
   std::string path(const json& inputs, const char* key = "file") const {
     return (fs::path(dir_) / inputs.at(key).get<std::string>()).string();
   }
@@ -127,7 +123,8 @@ class CaseRunner {
 
 // ---- images -----------------------------------------------------------------
 
-TensorMap run_image_case(const ImageProcessor& proc, const CaseRunner& run, const json& kase, CaseResult& r) {
+TensorMap run_image_case(const ImageProcessor& proc, const PreprocessReference& run, const json& kase,
+                         CaseResult& r) {
   const json inputs = kase.value("inputs", json::object());
   TensorMap got;
   if (kase.value("name", "") == "post_process_masks") {
@@ -161,7 +158,7 @@ TensorMap run_image_case(const ImageProcessor& proc, const CaseRunner& run, cons
         "atol", outs.contains("resized") ? outs["resized"].value("atol", 0.0) : 0.0);
     Check c = compare("decoded_rgb", image_tensor(img), want, level_atol, 0.0, -1.0);
     r.max_abs_err = std::max(r.max_abs_err, c.max_abs);
-    if (!c.ok) CaseRunner::fail_case(r, c.detail);
+    if (!c.ok) fail_case(r, c.detail);
   }
   const ImageProcessor::Stages st = proc.run(img);
   got["resized"] = image_tensor(st.resized);
@@ -190,7 +187,8 @@ Audio load_mono_at(const std::string& file, int rate, Audio* resampled_out) {
   return m;
 }
 
-TensorMap run_audio_case(const AudioFeatureExtractor& fe, const CaseRunner& run, const json& kase, CaseResult& r) {
+TensorMap run_audio_case(const AudioFeatureExtractor& fe, const PreprocessReference& run, const json& kase,
+                         CaseResult& r) {
   const json inputs = kase.value("inputs", json::object());
   const std::string name = kase.value("name", "");
   TensorMap got;
@@ -213,7 +211,7 @@ TensorMap run_audio_case(const AudioFeatureExtractor& fe, const CaseRunner& run,
       r.detail = cat("rejected as transformers does: ", e.what());
       return got;
     }
-    CaseRunner::fail_case(r, "the engine accepted an input transformers rejects (" +
+    fail_case(r, "the engine accepted an input transformers rejects (" +
                                  kase["raises"].value("message", std::string("?")).substr(0, 80) + ")");
     return got;
   }
@@ -255,20 +253,13 @@ std::vector<CaseResult> verify_preprocess_fixture(const std::string& dir, const 
     else if (kind == "audio") audio_fe = AudioFeatureExtractor::from_dir(dir);
     else throw Unsupported(cat("reference.json kind '", kind, "' is not an image or audio fixture"));
   } catch (const std::exception& e) {
-    const bool unsup = dynamic_cast<const Unsupported*>(&e) != nullptr;
-    for (const auto& k : cases)
-      out.push_back({unsup ? CaseStatus::Unsupported : CaseStatus::Fail, rel, k.value("name", "?"), 0.0, e.what()});
-    return out;
+    return load_failure_results(rel, cases, e);
   }
-  CaseRunner run(dir, st);
+  PreprocessReference run(dir, st);
   std::map<std::string, const json*> by_name;
   for (const auto& k : cases) by_name[k.value("name", "")] = &k;
   for (const auto& kase : cases) {
-    CaseResult r;
-    r.fixture = rel;
-    r.case_name = kase.value("name", "?");
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
+    out.push_back(run_verify_case(rel, kase.value("name", "?"), [&](CaseResult& r) {
       const json* effective = &kase;
       if (image_proc && kase.contains("raises")) {
         // transformers 4.44 raises for a non-RGB array; the engine's decoder
@@ -282,15 +273,7 @@ std::vector<CaseResult> verify_preprocess_fixture(const std::string& dir, const 
       TensorMap got = image_proc ? run_image_case(*image_proc, run, *effective, r)
                                  : run_audio_case(*audio_fe, run, *effective, r);
       if (!effective->contains("raises")) run.check_outputs(effective->value("outputs", json::object()), got, r);
-    } catch (const Unsupported& e) {
-      r.status = CaseStatus::Unsupported;
-      r.detail = e.what();
-    } catch (const std::exception& e) {
-      r.status = CaseStatus::Fail;
-      r.detail = e.what();
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.push_back(std::move(r));
+    }));
   }
   return out;
 }

@@ -1,7 +1,6 @@
 #include "verify/verify.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "core/error.h"
 #include "formats/safetensors.h"
 #include "templates/model.h"
+#include "verify/case_runner.h"
 
 namespace ia {
 
@@ -207,29 +207,17 @@ std::vector<CaseResult> verify_model_fixture(const std::string& dir, const std::
     return out;
   }
   const json cases = ref.value("cases", json::array());
-  auto all_cases = [&](CaseStatus st, const std::string& why) {
-    for (const auto& k : cases) out.push_back({st, rel, k.value("name", "?"), 0.0, why});
-    if (cases.empty()) out.push_back({st, rel, "load", 0.0, why});
-  };
   std::unique_ptr<Model> model;
   std::shared_ptr<SafetensorsFile> tensors;
   try {
     model = load_model(dir);
     tensors = SafetensorsFile::open((fs::path(dir) / "reference.safetensors").string());
-  } catch (const Unsupported& e) {
-    all_cases(CaseStatus::Unsupported, e.what());
-    return out;
   } catch (const std::exception& e) {
-    all_cases(CaseStatus::Fail, e.what());
-    return out;
+    return load_failure_results(rel, cases, e);
   }
   const json def_tol = ref.value("default_tolerance", json::object());
   for (const auto& kase : cases) {
-    CaseResult r;
-    r.fixture = rel;
-    r.case_name = kase.value("name", "?");
-    auto t0 = std::chrono::steady_clock::now();
-    try {
+    out.push_back(run_verify_case(rel, kase.value("name", "?"), [&](CaseResult& r) {
       TensorMap inputs;
       json case_inputs = kase.value("inputs", json::object());  // one object: begin/end must share it
       // A case listing no inputs runs on the forward case's (RAG's generate names them only in its call).
@@ -252,7 +240,7 @@ std::vector<CaseResult> verify_model_fixture(const std::string& dir, const std::
         if (g == got.end()) {
           r.status = CaseStatus::Fail;
           r.detail = cat(name, ": not produced by the engine");
-          break;
+          return;
         }
         Tensor want = tensors->tensor(spec["tensor"].get<std::string>());
         double atol = spec.value("atol", def_tol.value("atol", 1e-4));
@@ -264,18 +252,10 @@ std::vector<CaseResult> verify_model_fixture(const std::string& dir, const std::
         if (!c.ok) {
           r.status = CaseStatus::Fail;
           r.detail = c.detail;
-          break;
+          return;
         }
       }
-    } catch (const Unsupported& e) {
-      r.status = CaseStatus::Unsupported;
-      r.detail = e.what();
-    } catch (const std::exception& e) {
-      r.status = CaseStatus::Fail;
-      r.detail = e.what();
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.push_back(std::move(r));
+    }));
   }
   return out;
 }

@@ -11,16 +11,16 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "formats/hf_config.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ia;
 
 namespace {
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("ia_bench_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  return d;
-}
+using ia::test::ScratchDir;
+
+// The (not yet existing) "out" folder of a scratch directory: where a test writes a checkpoint.
+fs::path out_dir(const ScratchDir& scratch) { return scratch.path() / "out"; }
 
 void expect_matches_preset(const bench::Preset& p, const fs::path& dir, DType dtype) {
   auto ck = Checkpoint::open_dir(dir.string());
@@ -37,7 +37,8 @@ void expect_matches_preset(const bench::Preset& p, const fs::path& dir, DType dt
 
 TEST(BenchCheckpoint, TinyLlamaLoadsWithPresetShapes) {
   bench::Preset p = bench::find_preset("tiny-llama-test");
-  fs::path dir = temp_dir("llama");
+  const ScratchDir scratch("bench_llama");
+  fs::path dir = out_dir(scratch);
   bench::MakeOptions o;
   o.out_dir = dir.string();
   bench::MakeResult r = bench::make_checkpoint(p, o);
@@ -58,7 +59,6 @@ TEST(BenchCheckpoint, TinyLlamaLoadsWithPresetShapes) {
   const double mean = sum / double(w.numel()), sd = std::sqrt(sq / double(w.numel()) - mean * mean);
   EXPECT_NEAR(mean, 0.0, 0.002);
   EXPECT_NEAR(sd, 0.02, 0.002);
-  fs::remove_all(dir);
 }
 
 TEST(BenchCheckpoint, RealPresetsHaveRealShapes) {
@@ -84,7 +84,8 @@ TEST(BenchCheckpoint, RealPresetsHaveRealShapes) {
 
 TEST(BenchCheckpoint, ShardsWithIndexAndHalfDtypes) {
   bench::Preset p = bench::find_preset("tiny-gpt2-test");
-  fs::path dir = temp_dir("gpt2");
+  const ScratchDir scratch("bench_gpt2");
+  fs::path dir = out_dir(scratch);
   bench::MakeOptions o;
   o.out_dir = dir.string();
   o.dtype = DType::BF16;
@@ -101,7 +102,6 @@ TEST(BenchCheckpoint, ShardsWithIndexAndHalfDtypes) {
   EXPECT_EQ(bench::make_checkpoint(p, o).shards, 1);
   EXPECT_FALSE(fs::exists(dir / "model.safetensors.index.json"));
   expect_matches_preset(p, dir, DType::F16);
-  fs::remove_all(dir);
 }
 
 TEST(BenchCheckpoint, SameSeedSameWeightsDifferentSeedDifferent) {
@@ -122,7 +122,8 @@ TEST(BenchCheckpoint, UnknownPresetAndBadDtypeAreClearErrors) {
     EXPECT_NE(std::string(e.what()).find("tinyllama-1.1b"), std::string::npos);
   }
   bench::MakeOptions o;
-  o.out_dir = temp_dir("bad").string();
+  const ScratchDir scratch("bench_bad");
+  o.out_dir = out_dir(scratch).string();
   o.dtype = DType::I64;
   EXPECT_THROW(bench::make_checkpoint(bench::find_preset("tiny-bert-test"), o), Error);
 }

@@ -16,6 +16,7 @@
 #include "bench/presets.h"
 #include "formats/checkpoint.h"
 #include "formats/hf_config.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -40,7 +41,8 @@ TEST(BenchMoeSsm, RealPresetsHaveRealShapes) {
 }
 
 TEST(BenchMoeSsm, MoeDecodeIsChargedForTheActiveExpertsOnly) {
-  fs::path dir = fs::temp_directory_path() / ("ia_bench_moe_" + std::to_string(::getpid()));
+  const ia::test::ScratchDir dir_scratch("bench_moe");
+  fs::path dir = dir_scratch.path() / "out";
   bench::MakeOptions mo;
   mo.out_dir = dir.string();
   bench::make_checkpoint(bench::find_preset("tiny-mixtral-test"), mo);  // 4 experts, top-2
@@ -65,12 +67,12 @@ TEST(BenchMoeSsm, MoeDecodeIsChargedForTheActiveExpertsOnly) {
   EXPECT_EQ(r["active_parameters"], a.active_parameters);
   EXPECT_EQ(r["weight_bytes_per_token"], w.bytes_per_token - a.expert_bytes / 2);
   EXPECT_GT(r["decode_tokens_per_s"].get<double>(), 0.0);
-  fs::remove_all(dir);
 }
 
 TEST(BenchMoeSsm, StateSpaceCheckpointsAreMeasured) {
   for (const char* preset : {"tiny-mamba-test", "tiny-rwkv-test"}) {
-    fs::path dir = fs::temp_directory_path() / ("ia_bench_ssm_" + std::to_string(::getpid()) + preset);
+    const ia::test::ScratchDir dir_scratch(std::string("bench_ssm_") + preset);
+    fs::path dir = dir_scratch.path() / "out";
     bench::MakeOptions mo;
     mo.out_dir = dir.string();
     bench::make_checkpoint(bench::find_preset(preset), mo);
@@ -83,6 +85,5 @@ TEST(BenchMoeSsm, StateSpaceCheckpointsAreMeasured) {
     EXPECT_EQ(r["family"], "state-space") << preset;
     EXPECT_EQ(r["timing"], "prefill+decode_step") << preset;
     EXPECT_FALSE(r.contains("active_parameters"));
-    fs::remove_all(dir);
   }
 }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "templates/model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 
@@ -110,7 +111,8 @@ TEST(BenchRunner, RejectsImpossibleRequests) {
 
 TEST(BenchRunner, WeightBytesPerTokenSkipLookupTablesUnlessTied) {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("ia_bench_stats_" + std::to_string(::getpid()));
+  const ia::test::ScratchDir dir_scratch("bench_stats");
+  fs::path dir = dir_scratch.path() / "out";
   bench::MakeOptions mo;
   mo.out_dir = dir.string();
   // GPT-2 ties lm_head to wte: wte is read in full per step, wpe only gathered.
@@ -125,7 +127,6 @@ TEST(BenchRunner, WeightBytesPerTokenSkipLookupTablesUnlessTied) {
   s = bench::weight_stats(*ck);
   const auto& e = ck->info("model.embed_tokens.weight");
   EXPECT_EQ(s.bytes - s.bytes_per_token, int64_t(e.end - e.begin));
-  fs::remove_all(dir);
 }
 
 // End to end on real templates: tiny checkpoints from make-checkpoint, measured
@@ -145,7 +146,8 @@ nlohmann::json run_cli_bench(const std::string& dir, const std::string& extra) {
 
 TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
   namespace fs = std::filesystem;
-  fs::path root = fs::temp_directory_path() / ("ia_bench_cli_" + std::to_string(::getpid()));
+  const ia::test::ScratchDir root_scratch("bench_cli");
+  fs::path root = root_scratch.path() / "out";
   for (const char* preset : {"tiny-gpt2-test", "tiny-llama-test"}) {
     bench::MakeOptions mo;
     mo.out_dir = (root / preset).string();
@@ -182,7 +184,6 @@ TEST(BenchRunner, CliJsonOnTinyDecodersAndEncoder) {
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   EXPECT_NE(pclose(p), 0);
   EXPECT_NE(out.find("--weights"), std::string::npos) << out;
-  fs::remove_all(root);
 }
 
 // A model with step APIs is timed through prefill + decode_step (exact split).

@@ -15,6 +15,7 @@
 #include "preprocess/image.h"
 #include "preprocess/image_processor.h"
 #include "tokenizers/tokenizer.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -98,9 +99,8 @@ TEST(BlipPipeline, CliRun) {
 TEST(BlipPipeline, QuestionAnsweringCheckpointAnswers) {
   // The generated VQA fixture plus a processor config and a word-level tokenizer (token i = "w<i>").
   const fs::path src = fs::path(IA_FIXTURES_DIR) / "sam_blip_variants" / "blip" / "BlipForQuestionAnswering-image48";
-  const fs::path dir = fs::temp_directory_path() / ("ia_blip_vqa_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const ia::test::ScratchDir scratch("blip_vqa");
+  const fs::path& dir = scratch.path();
   for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(src / f, dir / f);
   fs::copy_file(fs::path(model_dir()) / "preprocessor_config.json", dir / "preprocessor_config.json");
   {
@@ -141,5 +141,4 @@ TEST(BlipPipeline, QuestionAnsweringCheckpointAnswers) {
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(int64_t(ids[i]), g["sequences"].i64()[i]);
   req.prompt.clear();
   EXPECT_FALSE(CaptioningPipeline(dir.string()).run(req)["success"].get<bool>());
-  fs::remove_all(dir);
 }

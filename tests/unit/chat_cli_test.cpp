@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "scratch_dir.h"
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
@@ -21,11 +23,14 @@ std::string words(const std::vector<int64_t>& ids) {
   return s;
 }
 
-std::string chat_model_dir() {
+using ia::test::ScratchDir;
+
+// The GPT-2 fixture with a word-level tokenizer and a chat template, in a scratch
+// directory removed when the returned object goes.
+ScratchDir chat_model_dir() {
   fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / "gpt2" / "GPT2LMHeadModel";
-  fs::path dst = fs::temp_directory_path() / ("ia_chat_cli_" + std::to_string(::getpid()));
-  fs::remove_all(dst);
-  fs::create_directories(dst);
+  ScratchDir scratch("chat_cli");
+  const fs::path& dst = scratch.path();
   for (const char* f : {"config.json", "model.safetensors", "generation_config.json"})
     if (fs::exists(src / f)) fs::copy_file(src / f, dst / f);
   json vocab = json::object();
@@ -38,17 +43,17 @@ std::string chat_model_dir() {
               {"chat_template",
                "{% for m in messages %}{% if m.role != 'assistant' %}{{ m.content | trim }} {% endif %}{% endfor %}"}};
   std::ofstream(dst / "tokenizer_config.json") << cfg.dump();
-  return dst.string();
+  return scratch;
 }
 
 std::string run(const std::string& args, int* code = nullptr) {
-  fs::path out = fs::temp_directory_path() / ("ia_chat_cli_out_" + std::to_string(::getpid()));
-  int rc = std::system((std::string(IA_CLI_PATH) + " " + args + " > " + out.string() + " 2>/dev/null").c_str());
+  const ScratchDir scratch("chat_cli_out");
+  const std::string out = scratch.file("stdout.txt");
+  int rc = std::system((std::string(IA_CLI_PATH) + " " + args + " > " + out + " 2>/dev/null").c_str());
   if (code) *code = rc;
   std::ifstream in(out);
   std::stringstream ss;
   ss << in.rdbuf();
-  fs::remove(out);
   return ss.str();
 }
 
@@ -58,7 +63,8 @@ const std::vector<int64_t> kReply = {52, 52, 52, 67, 49, 49, 80, 80};  // refere
 }  // namespace
 
 TEST(ChatCli, OneReplyFromSystemAndInput) {
-  std::string dir = chat_model_dir();
+  const ScratchDir dir_scratch = chat_model_dir();
+  std::string dir = dir_scratch.str();
   std::string out = run("run " + dir + " --chat --system '" + words({28, 49, 59}) + "' --input '" +
                         words({118, 69, 67, 60}) + "' --max-new-tokens 8 --json");
   json r = json::parse(out);
@@ -68,11 +74,11 @@ TEST(ChatCli, OneReplyFromSystemAndInput) {
   ASSERT_EQ(r["messages"].size(), 3u);
   EXPECT_EQ(r["messages"][2]["role"], "assistant");
   EXPECT_EQ(r["messages"][2]["content"], words(kReply));
-  fs::remove_all(dir);
 }
 
 TEST(ChatCli, MessagesFileAndInteractiveTurns) {
-  std::string dir = chat_model_dir();
+  const ScratchDir dir_scratch = chat_model_dir();
+  std::string dir = dir_scratch.str();
   fs::path msgs = fs::path(dir) / "messages.json";
   std::ofstream(msgs) << json{{"messages", {{{"role", "user"}, {"content", words(kPrompt)}}}}}.dump();
   json r = json::parse(run("run " + dir + " --chat --input-file " + msgs.string() + " --max-new-tokens 8 --json"));
@@ -84,11 +90,11 @@ TEST(ChatCli, MessagesFileAndInteractiveTurns) {
   std::ofstream(in) << words(kPrompt) << "\n/exit\n";
   std::string out = run("run " + dir + " --chat --max-new-tokens 8 --no-stream < " + in.string());
   EXPECT_EQ(out, words(kReply) + "\n");
-  fs::remove_all(dir);
 }
 
 TEST(ChatCli, TemplateErrorsAreReported) {
-  std::string dir = chat_model_dir();
+  const ScratchDir dir_scratch = chat_model_dir();
+  std::string dir = dir_scratch.str();
   json cfg = {{"chat_template", "{{ raise_exception('no chatting today') }}"}};
   std::ofstream(fs::path(dir) / "tokenizer_config.json") << cfg.dump();
   int code = 0;
@@ -96,5 +102,4 @@ TEST(ChatCli, TemplateErrorsAreReported) {
   EXPECT_NE(code, 0);
   EXPECT_FALSE(r["success"].get<bool>());
   EXPECT_NE(r["error"].get<std::string>().find("no chatting today"), std::string::npos) << r.dump();
-  fs::remove_all(dir);
 }

@@ -17,12 +17,15 @@
 #include "composer/task_runner.h"
 #include "pipelines/task_dispatch.h"
 #include "server/openai_api.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
+
+using ia::test::ScratchDir;
 
 std::string models_root() { return (fs::path(IA_FIXTURES_DIR) / "models").string(); }
 
@@ -59,12 +62,14 @@ std::string binding(const std::string& type, Family f, const std::string& task) 
   return b ? b->name : "";
 }
 
-// A runnable copy (tokenizer, preprocessor config, probe input) of a bundled fixture.
-std::string runnable(const std::string& fixture, const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("ia_dispatch_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  write_runnable_copy(read_bundled_model((fs::path(models_root()) / fixture).string()), dir.string());
-  return dir.string();
+std::string runnable_dir(const ScratchDir& scratch) { return (scratch.path() / "model").string(); }
+
+// A runnable copy (tokenizer, preprocessor config, probe input) of a bundled fixture, in
+// the "model" folder of the returned scratch directory.
+ScratchDir runnable(const std::string& fixture, const std::string& name) {
+  ScratchDir scratch("dispatch_" + name);
+  write_runnable_copy(read_bundled_model((fs::path(models_root()) / fixture).string()), runnable_dir(scratch));
+  return scratch;
 }
 
 }  // namespace
@@ -101,16 +106,17 @@ TEST(TaskDispatch, ErrorsComeBackAsResults) {
   EXPECT_NE(r["error"].get<std::string>().find("--labels: expected a count"), std::string::npos) << r.dump();
   r = dispatch_task(models_root(), json::array());
   EXPECT_FALSE(r["success"].get<bool>());
-  const std::string dir = runnable("gpt2/GPT2LMHeadModel", "gpt2");
+  const ScratchDir dir_scratch = runnable("gpt2/GPT2LMHeadModel", "gpt2");
+  const std::string dir = runnable_dir(dir_scratch);
   r = dispatch_task(dir, {{"inputs", {"w1 w2"}}, {"chunk_size", 2}});
   EXPECT_NE(r["error"].get<std::string>().find("state-space"), std::string::npos) << r.dump();
   r = dispatch_task(dir, {{"inputs", {"w1 w2"}}, {"max_new_tokens", "many"}});
   EXPECT_NE(r["error"].get<std::string>().find("'max_new_tokens' must be an integer"), std::string::npos) << r.dump();
-  fs::remove_all(dir);
 }
 
 TEST(TaskDispatch, OneLoadedPipelineServesManyRequests) {
-  const std::string dir = runnable("vit/ViTForImageClassification", "vit");
+  const ScratchDir dir_scratch = runnable("vit/ViTForImageClassification", "vit");
+  const std::string dir = runnable_dir(dir_scratch);
   TaskDispatcher d(dir);
   const std::string png = probe_input_file(dir);
   ASSERT_FALSE(png.empty());
@@ -120,7 +126,6 @@ TEST(TaskDispatch, OneLoadedPipelineServesManyRequests) {
   json b = d.run({{"task", "image-feature-extraction"}, {"image", png}});  // "image" serves when there are no inputs
   ASSERT_TRUE(b["success"].get<bool>()) << b.dump();
   EXPECT_EQ(b["embeddings"].size(), 1u);
-  fs::remove_all(dir);
 }
 
 // Evidence for one bundled model type of every family but rag: each earns a task.
@@ -135,7 +140,8 @@ TEST(Evidence, EveryFamilyEarnsATaskOnItsBundledModel) {
 }
 
 TEST(Evidence, MediaChecksFailOnWrongOutput) {
-  const std::string dir = runnable("clip/CLIPModel", "clip");
+  const ScratchDir dir_scratch = runnable("clip/CLIPModel", "clip");
+  const std::string dir = runnable_dir(dir_scratch);
   TaskRunner runner(dir);
   BundledModel m = read_bundled_model((fs::path(models_root()) / "clip/CLIPModel").string());
   EXPECT_TRUE(check_task(runner, m, "zero-shot-image-classification").ok);
@@ -143,7 +149,6 @@ TEST(Evidence, MediaChecksFailOnWrongOutput) {
   fs::remove(probe_input_file(dir));
   TaskEvidence t = check_task(runner, m, "zero-shot-image-classification");
   EXPECT_FALSE(t.ok);
-  fs::remove_all(dir);
 }
 
 TEST(Matrix, NoFamilyWithABundledModelEndsInError) {
@@ -170,7 +175,8 @@ TEST(Generate, MediaSessionsAnswerAsRun) {
   for (const Case& c : {Case{"vit", "image-classification", ""}, Case{"sam", "mask-generation", " --points 20,15 --labels 1"},
                         Case{"whisper", "automatic-speech-recognition", " --max-new-tokens 4"},
                         Case{"t5", "summarization", ""}, Case{"mamba", "text-generation", ""}}) {
-    fs::path out = fs::temp_directory_path() / ("ia_dispatch_gen_" + std::to_string(::getpid()) + "_" + c.type);
+    const ScratchDir scratch(std::string("dispatch_gen_") + c.type);
+    const fs::path out = scratch.path() / "out";
     GenerateRequest req;
     req.target = c.type;
     req.out_dir = out.string();
@@ -194,7 +200,6 @@ TEST(Generate, MediaSessionsAnswerAsRun) {
     json cli = json::parse(run_command(std::string(IA_CLI_PATH) + " run '" + p.model_dir + "'" + args + " --json"));
     json got = json::parse(r.json);
     EXPECT_EQ(without_timing(got), without_timing(cli)) << c.type;
-    fs::remove_all(out);
   }
 }
 
@@ -216,9 +221,11 @@ TEST(ServerTasks, BodyBecomesADispatcherRequest) {
 
 // A user's image model directory (not a bundled fixture): handlers earned on the built-in image.
 TEST(Generate, UserImageModelGetsHandlersOnTheBuiltInImage) {
-  const std::string dir = runnable("vit/ViTForImageClassification", "vit_user");
+  const ScratchDir dir_scratch = runnable("vit/ViTForImageClassification", "vit_user");
+  const std::string dir = runnable_dir(dir_scratch);
   fs::remove(probe_input_file(dir));  // the program must bring its own input
-  fs::path out = fs::temp_directory_path() / ("ia_dispatch_user_" + std::to_string(::getpid()));
+  const ScratchDir out_scratch("dispatch_user");
+  const fs::path out = out_scratch.path() / "out";
   GenerateRequest req;
   req.target = dir;
   req.out_dir = out.string();
@@ -226,6 +233,4 @@ TEST(Generate, UserImageModelGetsHandlersOnTheBuiltInImage) {
   GeneratedProgram p = generate_program(req);
   EXPECT_EQ(p.handlers, (std::vector<std::string>{"image-classification", "image-feature-extraction"}));
   EXPECT_TRUE(fs::exists(out / p.program / "inputs" / "probe.png"));
-  fs::remove_all(out);
-  fs::remove_all(dir);
 }

@@ -15,6 +15,7 @@
 #include "composer/generate.h"
 #include "composer/generated_runtime.h"
 #include "core/error.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -24,11 +25,10 @@ namespace {
 
 std::string models_root() { return (fs::path(IA_FIXTURES_DIR) / "models").string(); }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("ia_gen_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  return p;
-}
+using ia::test::ScratchDir;
+
+// The (not yet existing) "out" folder of a scratch directory: where a test generates a program.
+fs::path out_dir(const ScratchDir& scratch) { return scratch.path() / "out"; }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -67,7 +67,8 @@ GenerateRequest request(const std::string& target, const fs::path& out) {
 }  // namespace
 
 TEST(Generate, DecoderProgramFixesItsComposition) {
-  fs::path out = temp_dir("gpt2");
+  const ScratchDir scratch("gen_gpt2");
+  fs::path out = out_dir(scratch);
   GeneratedProgram p = generate_program(request("gpt2", out));
   EXPECT_EQ(p.program, "hf_gpt2");
   EXPECT_EQ(p.family, "decoder-only");
@@ -84,11 +85,11 @@ TEST(Generate, DecoderProgramFixesItsComposition) {
   EXPECT_TRUE(fs::exists(fs::path(p.model_dir) / "tokenizer.json"));
   EXPECT_TRUE(fs::exists(fs::path(p.model_dir) / "model.safetensors"));
   EXPECT_NE(read_file(out / "CMakeLists.txt").find("ia_generated_program(hf_gpt2 "), std::string::npos);
-  fs::remove_all(out);
 }
 
 TEST(Generate, EncoderHandlersComeFromItsHeads) {
-  fs::path out = temp_dir("bert");
+  const ScratchDir scratch("gen_bert");
+  fs::path out = out_dir(scratch);
   GeneratedProgram p = generate_program(request("bert", out));
   // The fixture with the most tasks (masked LM) is bundled; both of its tasks run.
   EXPECT_NE(p.fixture.find("BertForMaskedLM"), std::string::npos) << p.fixture;
@@ -98,22 +99,22 @@ TEST(Generate, EncoderHandlersComeFromItsHeads) {
   EXPECT_EQ(generate_program(only).handlers, std::vector<std::string>{"feature-extraction"});
   only.task = "text-generation";
   EXPECT_THROW(generate_program(only), Error);
-  fs::remove_all(out);
 }
 
 TEST(Generate, RefusesWhatCannotBeGenerated) {
-  fs::path out = temp_dir("bad");
+  const ScratchDir scratch("gen_bad");
+  fs::path out = out_dir(scratch);
   EXPECT_THROW(generate_program(request("not_a_model_type", out)), Error);
   // A transformers model type outside every family has no architecture template.
   EXPECT_THROW(generate_program(request("time_series_transformer", out)), Error);
   GenerateRequest r = request("gpt2", out);
   r.hardware = {"abacus"};
   EXPECT_THROW(generate_program(r), Error);
-  fs::remove_all(out);
 }
 
 TEST(Generate, SessionRefusesAnotherModel) {
-  fs::path out = temp_dir("session");
+  const ScratchDir scratch("gen_session");
+  fs::path out = out_dir(scratch);
   GeneratedProgram p = generate_program(request("gpt2", out));
   const char* params = R"({"template": "decoder-only"})";
   generated::Composition wrong_type{"llama", "decoder-only", "GPT2LMHeadModel", "text", params};
@@ -125,11 +126,11 @@ TEST(Generate, SessionRefusesAnotherModel) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("template parameters differ"), std::string::npos) << e.what();
   }
-  fs::remove_all(out);
 }
 
 TEST(Generate, SessionAnswersExactlyAsRun) {
-  fs::path out = temp_dir("same");
+  const ScratchDir scratch("gen_same");
+  fs::path out = out_dir(scratch);
   GeneratedProgram p = generate_program(request("gpt2", out));
   // The composition the program was generated with (read back from its source).
   std::string src = read_file(p.source_file);
@@ -149,7 +150,6 @@ TEST(Generate, SessionAnswersExactlyAsRun) {
   generated::TaskResult bad = s.run("fill-mask", generated::text_request(prompt, -1));
   EXPECT_FALSE(bad.success);
   EXPECT_FALSE(bad.error.empty());
-  fs::remove_all(out);
 }
 
 TEST(Generate, HardwareInitIsHonest) {

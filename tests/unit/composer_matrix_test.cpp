@@ -11,6 +11,7 @@
 #include "composer/matrix.h"
 #include "composer/task_runner.h"
 #include "registry/model_types.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -18,15 +19,16 @@ using json = nlohmann::json;
 
 namespace {
 
+using ia::test::ScratchDir;
+
 std::string models_root() { return (fs::path(IA_FIXTURES_DIR) / "models").string(); }
 
-// A models root holding only the given bundled model types (symlinks), to keep runs short.
-std::string subset_root(const std::vector<std::string>& types) {
-  fs::path p = fs::temp_directory_path() / ("ia_matrix_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  for (const auto& t : types) fs::create_directory_symlink(fs::path(models_root()) / t, p / t);
-  return p.string();
+// A models root holding only the given bundled model types (symlinks), to keep runs short;
+// removed when the returned object goes.
+ScratchDir subset_root(const std::vector<std::string>& types) {
+  ScratchDir root("matrix");
+  for (const auto& t : types) fs::create_directory_symlink(fs::path(models_root()) / t, root.path() / t);
+  return root;
 }
 
 const json& row_of(const json& m, const std::string& type) {
@@ -48,7 +50,8 @@ TEST(Evidence, Gpt2IsVerifiedAndGeneratesTransformersTokens) {
 }
 
 TEST(Evidence, CheckFailsWhenTheOutputIsWrong) {
-  fs::path dir = fs::temp_directory_path() / ("ia_evidence_wrong_" + std::to_string(::getpid()));
+  const ScratchDir scratch("evidence_wrong");
+  const fs::path dir = scratch.path() / "model";
   BundledModel m = read_bundled_model((fs::path(models_root()) / "gpt2" / "GPT2LMHeadModel").string());
   write_runnable_copy(m, dir.string());
   TaskRunner runner(dir.string());
@@ -57,7 +60,6 @@ TEST(Evidence, CheckFailsWhenTheOutputIsWrong) {
   EXPECT_FALSE(t.ok);
   EXPECT_NE(t.detail.find("differ"), std::string::npos) << t.detail;
   EXPECT_FALSE(check_task(runner, m, "fill-mask").ok);  // gpt2 has no masked-LM head
-  fs::remove_all(dir);
 }
 
 TEST(Evidence, EncoderTasksAreChecked) {
@@ -70,7 +72,8 @@ TEST(Evidence, EncoderTasksAreChecked) {
 }
 
 TEST(Matrix, CellsAreEarnedAndExplained) {
-  std::string root = subset_root({"gpt2"});
+  const ScratchDir root_scratch = subset_root({"gpt2"});
+  std::string root = root_scratch.str();
   json m = build_matrix(gather_all_evidence(root));
   const json& gpt2 = row_of(m, "gpt2");
   EXPECT_TRUE(gpt2["by_pipeline"]["text"]["ok"].get<bool>());
@@ -96,7 +99,6 @@ TEST(Matrix, CellsAreEarnedAndExplained) {
   EXPECT_TRUE(decoder_ok);
   EXPECT_TRUE(encoder_error);
   EXPECT_NE(matrix_markdown(m).find("| `gpt2` | decoder-only | ✅ text-generation |"), std::string::npos);
-  fs::remove_all(root);
 }
 
 TEST(Matrix, UnimplementedFamiliesAreReportedNotErrors) {
@@ -126,7 +128,8 @@ TEST(Matrix, UnimplementedFamiliesAreReportedNotErrors) {
 }
 
 TEST(Coverage, EveryTransformersModelTypeWithEarnedStatus) {
-  std::string root = subset_root({"gpt2", "bert"});
+  const ScratchDir root_scratch = subset_root({"gpt2", "bert"});
+  std::string root = root_scratch.str();
   json c = build_coverage(root);
   ASSERT_EQ(c["model_types"].size(), kTransformers4442ModelTypeCount);
   EXPECT_EQ(c["totals"]["total"].get<size_t>(), kTransformers4442ModelTypeCount);
@@ -145,7 +148,6 @@ TEST(Coverage, EveryTransformersModelTypeWithEarnedStatus) {
   std::string md = coverage_markdown(c);
   EXPECT_NE(md.find("| `gpt2` | "), std::string::npos);
   EXPECT_NE(md.find("✅ verified"), std::string::npos);
-  fs::remove_all(root);
 }
 
 TEST(Matrix, BundledFixturesEarnEveryCellTheyClaim) {

@@ -6,6 +6,7 @@
 #include "backends/hardware.h"
 #include "composer/compose.h"
 #include "pipelines/pipeline_templates.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -37,32 +38,32 @@ TEST(Hardware, CpuIsFirstPresentAndImplemented) {
 }
 
 namespace {
-std::string temp_model_dir(const std::string& config) {
-  fs::path d = fs::temp_directory_path() / ("ia_compose_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand()));
-  fs::create_directories(d);
-  std::ofstream(d / "config.json") << config;
-  return d.string();
+// A model directory holding only `config`, removed when the returned object goes.
+ia::test::ScratchDir temp_model_dir(const std::string& config) {
+  ia::test::ScratchDir d("compose");
+  d.write("config.json", config);
+  return d;
 }
 }  // namespace
 
 TEST(Compose, UnsupportedModelTypeIsReportedNotThrown) {
-  std::string dir = temp_model_dir(R"({"model_type": "definitely_not_a_model", "architectures": ["X"]})");
+  const ia::test::ScratchDir dir_scratch = temp_model_dir(R"({"model_type": "definitely_not_a_model", "architectures": ["X"]})");
+  std::string dir = dir_scratch.str();
   auto plan = compose_plan({dir, {}, ""});
   EXPECT_FALSE(plan["runnable"].get<bool>());
   EXPECT_FALSE(plan["architecture_template"]["implemented"].get<bool>());
   EXPECT_NE(plan["problems"].dump().find("definitely_not_a_model"), std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST(Compose, AbsentHardwareIsNotChosenAndTheFallbackIsExplicit) {
-  std::string dir = temp_model_dir(R"({"model_type": "definitely_not_a_model"})");
+  const ia::test::ScratchDir dir_scratch = temp_model_dir(R"({"model_type": "definitely_not_a_model"})");
+  std::string dir = dir_scratch.str();
   auto plan = compose_plan({dir, {"webnn", "nonsense", "cpu"}, ""});
   const auto& hw = plan["hardware_template"];
   EXPECT_EQ(hw["selected"], "cpu");
   EXPECT_FALSE(hw["considered"][0]["chosen"].get<bool>());
   EXPECT_NE(hw["considered"][1]["reason"].get<std::string>().find("unknown hardware"), std::string::npos);
   EXPECT_NE(hw["note"].get<std::string>().find("cpu runs instead"), std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST(Compose, MissingDirectoryThrowsWithItsName) {

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "templates/decoder_only/decoder_model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -17,22 +18,20 @@ namespace {
 // A copy of a fixture checkpoint whose config.json is edited by `edit`.
 class EditedCheckpoint {
  public:
-  EditedCheckpoint(const std::string& fixture, const std::function<void(nlohmann::json&)>& edit) {
+  EditedCheckpoint(const std::string& fixture, const std::function<void(nlohmann::json&)>& edit)
+      : scratch_("decoder_cfg"), dir_(scratch_.path()) {
     fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / fixture;
-    dir_ = fs::temp_directory_path() / ("ia_decoder_cfg_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::create_directories(dir_);
     fs::copy_file(src / "model.safetensors", dir_ / "model.safetensors", fs::copy_options::overwrite_existing);
     nlohmann::json j;
     std::ifstream(src / "config.json") >> j;
     edit(j);
     std::ofstream(dir_ / "config.json") << j.dump(2);
   }
-  ~EditedCheckpoint() { fs::remove_all(dir_); }
   std::string dir() const { return dir_.string(); }
 
  private:
+  ia::test::ScratchDir scratch_;  // removed with the object
   fs::path dir_;
-  static inline int counter_ = 0;
 };
 
 std::string load_error(const std::string& fixture, const std::function<void(nlohmann::json&)>& edit) {

@@ -10,6 +10,7 @@
 #include "formats/checkpoint.h"
 #include "formats/safetensors.h"
 #include "templates/decoder_only/decoder_model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -17,11 +18,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Writes `fixture`'s checkpoint with every 2-D tensor stored as `dt` (half) and, beside
-// it, the same values widened back to F32; returns {half_dir, f32_dir}.
-std::pair<fs::path, fs::path> half_copies(const std::string& fixture, DType dt) {
+// it, the same values widened back to F32, both under `root`; returns {half_dir, f32_dir}.
+std::pair<fs::path, fs::path> half_copies(const ia::test::ScratchDir& root, const std::string& fixture, DType dt) {
   fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / fixture;
-  fs::path root = fs::temp_directory_path() / ("ia_decoder_dtype_" + std::to_string(::getpid()));
-  fs::path hdir = root / "half", fdir = root / "f32";
+  fs::path hdir = root.path() / "half", fdir = root.path() / "f32";
   for (const auto& d : {hdir, fdir}) {
     fs::create_directories(d);
     fs::copy_file(src / "config.json", d / "config.json", fs::copy_options::overwrite_existing);
@@ -55,7 +55,8 @@ TEST(DecoderDtype, HalfCheckpointsMatchWidenedF32) {
       {"falcon/FalconForCausalLM", DType::BF16},
       {"gpt_neox/GPTNeoXForCausalLM", DType::F16}};
   for (const auto& [fixture, dt] : cases) {
-    auto [hdir, fdir] = half_copies(fixture, dt);
+    const ia::test::ScratchDir root("decoder_dtype");
+    auto [hdir, fdir] = half_copies(root, fixture, dt);
     auto mh = load_model(hdir.string());
     auto mf = load_model(fdir.string());
     // 12 tokens per row: prefill takes the GEMM path; decode steps the GEMV path.
@@ -74,6 +75,5 @@ TEST(DecoderDtype, HalfCheckpointsMatchWidenedF32) {
     for (int64_t i = 0; i < ga.at("step_logits").numel(); ++i)
       worst = std::max(worst, double(std::fabs(ga.at("step_logits").f32()[i] - gb.at("step_logits").f32()[i])));
     EXPECT_LT(worst, 1e-4) << fixture;
-    fs::remove_all(hdir.parent_path());
   }
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "templates/decoder_only/decoder_model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -22,16 +23,15 @@ struct Variant {
   std::function<void(nlohmann::json&)> edit;
 };
 
-std::unique_ptr<DecoderModel> load_variant(const Variant& v, fs::path* dir_out) {
+// Loads the variant's edited copy of its fixture, written into `scratch`.
+std::unique_ptr<DecoderModel> load_variant(const Variant& v, const ia::test::ScratchDir& scratch) {
   fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / v.fixture;
-  fs::path dir = fs::temp_directory_path() / ("ia_decoder_var_" + std::to_string(::getpid()) + "_" + v.name);
-  fs::create_directories(dir);
+  const fs::path& dir = scratch.path();
   fs::copy_file(src / "model.safetensors", dir / "model.safetensors", fs::copy_options::overwrite_existing);
   nlohmann::json j;
   std::ifstream(src / "config.json") >> j;
   v.edit(j);
   std::ofstream(dir / "config.json") << j.dump(2);
-  *dir_out = dir;
   ModelContext ctx = ModelContext::open(dir.string());
   ctx.checkpoint = Checkpoint::open_dir(dir.string());
   return std::make_unique<DecoderModel>(ctx);
@@ -72,8 +72,8 @@ const std::vector<Variant>& variants() {
 
 TEST(DecoderVariants, CachedEqualsUncachedAndPaddingIsTransparent) {
   for (const auto& v : variants()) {
-    fs::path dir;
-    auto m = load_variant(v, &dir);
+    const ia::test::ScratchDir scratch(std::string("decoder_var_") + v.name);
+    auto m = load_variant(v, scratch);
     const int64_t V = m->vocab(), P = 5, N = 6;
     std::vector<int64_t> prompt = {7, 19, 31, 43, 55};
     GenerateOptions o;
@@ -100,6 +100,5 @@ TEST(DecoderVariants, CachedEqualsUncachedAndPaddingIsTransparent) {
       EXPECT_EQ(gb.at("sequences").i64()[(7 + N) + 7 + i], g.at("sequences").i64()[P + i]) << v.name;
     auto d = m->describe();
     EXPECT_EQ(d["model_type"], m->model_type()) << v.name;
-    fs::remove_all(dir);
   }
 }

@@ -11,6 +11,7 @@
 #include "templates/diffusion/autoencoder_kl.h"
 #include "templates/diffusion/unet_2d_condition.h"
 #include "verify/diffusers_component_cases.h"
+#include "scratch_dir.h"
 
 namespace ia::diffusion {
 namespace {
@@ -22,16 +23,16 @@ const fs::path kRoot = fs::path(IA_FIXTURES_DIR) / "diffusion";
 const fs::path kSd1 = kRoot / "unet_2d_condition" / "UNet2DConditionModel-sd1";
 const fs::path kVae = kRoot / "autoencoder_kl" / "AutoencoderKL";
 
-// A copy of a component directory whose config.json is edited by `edit` (weights linked).
-fs::path edited_copy(const fs::path& src, const std::string& tag, const std::function<void(json&)>& edit) {
-  const fs::path d = fs::temp_directory_path() / ("ia_diffusion_models_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
+// A copy of a component directory whose config.json is edited by `edit` (weights linked),
+// in a scratch directory removed when the returned object goes.
+ia::test::ScratchDir edited_copy(const fs::path& src, const std::string& tag, const std::function<void(json&)>& edit) {
+  ia::test::ScratchDir scratch("diffusion_models_" + tag);
+  const fs::path& d = scratch.path();
   fs::create_symlink(fs::absolute(src / "diffusion_pytorch_model.safetensors"), d / "diffusion_pytorch_model.safetensors");
   json cfg = json::parse(std::ifstream(src / "config.json"));
   edit(cfg);
   std::ofstream(d / "config.json") << cfg.dump(2);
-  return d;
+  return scratch;
 }
 
 std::string load_error(const fs::path& dir) {
@@ -103,50 +104,56 @@ TEST(DiffusionUNetForward, BadInputShapesAreClearErrors) {
 }
 
 TEST(DiffusionUNetLoad, ConfigErrorsNameFileAndField) {
-  const fs::path wrong_class = edited_copy(kSd1, "cls", [](json& j) { j["_class_name"] = "UNet2DModel"; });
+  const ia::test::ScratchDir wrong_class_scratch = edited_copy(kSd1, "cls", [](json& j) { j["_class_name"] = "UNet2DModel"; });
+  const fs::path wrong_class = wrong_class_scratch.path();
   std::string e = load_error(wrong_class);
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
   EXPECT_NE(e.find("_class_name"), std::string::npos) << e;
 
-  const fs::path short_list = edited_copy(kSd1, "boc", [](json& j) { j["block_out_channels"] = {16}; });
+  const ia::test::ScratchDir short_list_scratch = edited_copy(kSd1, "boc", [](json& j) { j["block_out_channels"] = {16}; });
+  const fs::path short_list = short_list_scratch.path();
   e = load_error(short_list);
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
   EXPECT_NE(e.find("block_out_channels"), std::string::npos) << e;
 
-  const fs::path heads = edited_copy(kSd1, "heads", [](json& j) { j["attention_head_dim"] = {4, 4, 4}; });
+  const ia::test::ScratchDir heads_scratch = edited_copy(kSd1, "heads", [](json& j) { j["attention_head_dim"] = {4, 4, 4}; });
+  const fs::path heads = heads_scratch.path();
   e = load_error(heads);
   EXPECT_NE(e.find("attention_head_dim"), std::string::npos) << e;
 
-  const fs::path zero_heads = edited_copy(kSd1, "zeroheads", [](json& j) { j["attention_head_dim"] = 0; });
+  const ia::test::ScratchDir zero_heads_scratch = edited_copy(kSd1, "zeroheads", [](json& j) { j["attention_head_dim"] = 0; });
+  const fs::path zero_heads = zero_heads_scratch.path();
   e = load_error(zero_heads);
   EXPECT_NE(e.find("attention_head_dim"), std::string::npos) << e;
-  fs::remove_all(zero_heads);
 
-  const fs::path bad_type = edited_copy(kSd1, "type", [](json& j) { j["layers_per_block"] = "two"; });
+  const ia::test::ScratchDir bad_type_scratch = edited_copy(kSd1, "type", [](json& j) { j["layers_per_block"] = "two"; });
+  const fs::path bad_type = bad_type_scratch.path();
   e = load_error(bad_type);
   EXPECT_NE(e.find("layers_per_block"), std::string::npos) << e;
 
   // A config that disagrees with the weights: the error names the tensor and both shapes.
-  const fs::path dims = edited_copy(kSd1, "dims", [](json& j) { j["cross_attention_dim"] = 20; });
+  const ia::test::ScratchDir dims_scratch = edited_copy(kSd1, "dims", [](json& j) { j["cross_attention_dim"] = 20; });
+  const fs::path dims = dims_scratch.path();
   e = load_error(dims);
   EXPECT_NE(e.find("attn2.to_k.weight"), std::string::npos) << e;
 
-  const fs::path tet = edited_copy(kSd1, "tet", [](json& j) { j["time_embedding_type"] = "learned"; });
+  const ia::test::ScratchDir tet_scratch = edited_copy(kSd1, "tet", [](json& j) { j["time_embedding_type"] = "learned"; });
+  const fs::path tet = tet_scratch.path();
   e = load_error(tet);
   EXPECT_NE(e.find("time_embedding_type"), std::string::npos) << e;
 
-  const fs::path cls_emb = edited_copy(kSd1, "classemb", [](json& j) { j["class_embed_type"] = "timestep"; });
+  const ia::test::ScratchDir cls_emb_scratch = edited_copy(kSd1, "classemb", [](json& j) { j["class_embed_type"] = "timestep"; });
+  const fs::path cls_emb = cls_emb_scratch.path();
   EXPECT_THROW(DiffusionUNet::load(cls_emb.string()), Unsupported);
-  const fs::path down = edited_copy(kSd1, "down", [](json& j) { j["down_block_types"][1] = "AttnDownBlock2D"; });
+  const ia::test::ScratchDir down_scratch = edited_copy(kSd1, "down", [](json& j) { j["down_block_types"][1] = "AttnDownBlock2D"; });
+  const fs::path down = down_scratch.path();
   EXPECT_THROW(DiffusionUNet::load(down.string()), Unsupported);
 
-  const fs::path no_weights = fs::temp_directory_path() / ("ia_diffusion_models_nowt_" + std::to_string(::getpid()));
-  fs::remove_all(no_weights);
-  fs::create_directories(no_weights);
+  const ia::test::ScratchDir no_weights_scratch("diffusion_models_nowt");
+  const fs::path& no_weights = no_weights_scratch.path();
   fs::copy_file(kSd1 / "config.json", no_weights / "config.json");
   e = load_error(no_weights);
   EXPECT_NE(e.find("diffusion_pytorch_model.safetensors"), std::string::npos) << e;
-  for (const auto& d : {wrong_class, short_list, heads, bad_type, dims, tet, cls_emb, down, no_weights}) fs::remove_all(d);
 }
 
 TEST(DiffusionVae, ExposesScalingAndChecksShapes) {

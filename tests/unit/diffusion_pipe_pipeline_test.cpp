@@ -17,6 +17,7 @@
 #include "pipelines/stable_diffusion_generator.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "pipelines/stable_diffusion_tokenizer.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -43,14 +44,15 @@ CliRun run_cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-// A copy of a bundled pipeline directory the test may break.
-fs::path scratch_copy(const std::string& name, const std::string& tag) {
-  const fs::path dst = fs::temp_directory_path() / ("ia_sd_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(dst);
+// A copy of a bundled pipeline directory the test may break, in a scratch directory
+// removed when the returned object goes.
+ia::test::ScratchDir scratch_copy(const std::string& name, const std::string& tag) {
+  ia::test::ScratchDir scratch("sd_" + tag);
+  const fs::path& dst = scratch.path();
   fs::copy(sd_dir(name), dst, fs::copy_options::recursive);
   for (auto& e : fs::recursive_directory_iterator(dst))
     fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
-  return dst;
+  return scratch;
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -139,13 +141,14 @@ TEST(DiffusionPipeline, BadInputGivesClearErrors) {
   req.task = ia::SdTask::ImageToImage;
   EXPECT_NE(error_of([&] { pipe->run(req); }).find("input image"), std::string::npos);
 
-  const fs::path broken = scratch_copy("StableDiffusionPipeline", "nounet");
+  const ia::test::ScratchDir broken_scratch = scratch_copy("StableDiffusionPipeline", "nounet");
+  const fs::path& broken = broken_scratch.path();
   fs::remove_all(broken / "unet");
   const std::string missing = error_of([&] { ia::StableDiffusionPipeline::load(broken.string()); });
   EXPECT_NE(missing.find("unet"), std::string::npos) << missing;
-  fs::remove_all(broken);
 
-  const fs::path bad_sched = scratch_copy("StableDiffusionPipeline", "badsched");
+  const ia::test::ScratchDir bad_sched_scratch = scratch_copy("StableDiffusionPipeline", "badsched");
+  const fs::path& bad_sched = bad_sched_scratch.path();
   {
     std::ofstream f(bad_sched / "scheduler" / "scheduler_config.json");
     f << R"({"_class_name": "HeunDiscreteScheduler", "num_train_timesteps": 1000})";
@@ -153,11 +156,11 @@ TEST(DiffusionPipeline, BadInputGivesClearErrors) {
   const std::string unknown = error_of([&] { ia::StableDiffusionPipeline::load(bad_sched.string()); });
   EXPECT_NE(unknown.find("HeunDiscreteScheduler"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("scheduler_config.json"), std::string::npos) << unknown;
-  fs::remove_all(bad_sched);
 }
 
 TEST(DiffusionPipeline, CliTextToImageJson) {
-  const fs::path out = fs::temp_directory_path() / ("ia_sd_out_" + std::to_string(::getpid()) + ".png");
+  const ia::test::ScratchDir scratch("sd_out");
+  const fs::path out = scratch.path() / "out.png";
   const CliRun r = run_cli("run " + sd_dir("StableDiffusionPipeline") +
                            " --task text-to-image --input \"a red cat\" --negative-prompt blurry --steps 2 "
                            "--guidance 5 --seed 3 --json --out " + out.string());
@@ -195,7 +198,6 @@ TEST(DiffusionPipeline, CliTextToImageJson) {
                              out.string() + " --mask " + out.string() + " --input cat --steps 2 --json");
   ASSERT_EQ(inp.code, 0) << inp.out;
   EXPECT_EQ(nlohmann::json::parse(inp.out)["diffusion_output"]["task_type"], "inpainting");
-  fs::remove(out);
 }
 
 TEST(DiffusionPipeline, CliErrorsAreJson) {

@@ -30,45 +30,45 @@ void edit_config(const fs::path& dir, const std::function<void(nlohmann::json&)>
 }  // namespace
 
 TEST(EncDecConfig, InvalidFeedForwardProjNamesTheField) {
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "ffp");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "ffp");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["feed_forward_proj"] = "gated-gelu-new"; });
   std::string e = load_error(d);
   EXPECT_NE(e.find("feed_forward_proj"), std::string::npos) << e;
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
-  fs::remove_all(d);
 }
 
 TEST(EncDecConfig, UnknownActivationNamesIt) {
-  fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "act");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("bart/BartForConditionalGeneration"), "act");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["activation_function"] = "not_an_act"; });
   std::string e = load_error(d);
   EXPECT_NE(e.find("not_an_act"), std::string::npos) << e;
-  fs::remove_all(d);
 }
 
 TEST(EncDecConfig, HeadsMustDivideDModelForBart) {
-  fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "heads");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("bart/BartForConditionalGeneration"), "heads");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["encoder_attention_heads"] = 5; });
   std::string e = load_error(d);
   EXPECT_NE(e.find("encoder_attention_heads"), std::string::npos) << e;
-  fs::remove_all(d);
 }
 
 TEST(EncDecConfig, WrongGeometryNamesTheTensor) {
   // d_kv no longer matches the stored projections: the error names the tensor and both shapes.
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "dkv");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "dkv");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["d_kv"] = 16; });
   std::string e = load_error(d);
   EXPECT_NE(e.find("SelfAttention.q.weight"), std::string::npos) << e;
-  fs::remove_all(d);
 }
 
 TEST(EncDecConfig, UntiedT5WithoutLmHeadFails) {
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "untied");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "untied");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["tie_word_embeddings"] = false; });
   std::string e = load_error(d);
   EXPECT_NE(e.find("lm_head.weight"), std::string::npos) << e;
-  fs::remove_all(d);
 }
 
 TEST(EncDecConfig, IdsOutOfRangeAndShapeMismatchAreErrors) {
@@ -85,7 +85,8 @@ TEST(EncDecConfig, IdsOutOfRangeAndShapeMismatchAreErrors) {
 TEST(EncDecConfig, ExplicitDenseActFnOverridesFeedForwardProj) {
   // T5Config sets dense_act_fn from feed_forward_proj, then config.json's own
   // dense_act_fn key (a PretrainedConfig kwarg) overrides it.
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration-v1_1-gated-gelu"), "silu");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration-v1_1-gated-gelu"), "silu");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) {
     j["feed_forward_proj"] = "gated-silu";
     j.erase("dense_act_fn");
@@ -102,11 +103,11 @@ TEST(EncDecConfig, ExplicitDenseActFnOverridesFeedForwardProj) {
   TensorMap a = back->forward(in), b = ref->forward(in), c = silu->forward(in);
   EXPECT_LT(max_diff(a.at("logits").f32(), b.at("logits").f32(), 2 * 128), 1e-6);
   EXPECT_GT(max_diff(c.at("logits").f32(), b.at("logits").f32(), 2 * 128), 1e-4);  // silu really differs
-  fs::remove_all(d);
 }
 
 TEST(EncDecGeneration, ForcedBosAndEosFromGenerationConfig) {
-  fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "forced");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("bart/BartForConditionalGeneration"), "forced");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) {
     j["forced_bos_token_id"] = 0;
     j["forced_eos_token_id"] = 2;
@@ -129,12 +130,12 @@ TEST(EncDecGeneration, ForcedBosAndEosFromGenerationConfig) {
   std::vector<int64_t> prefix(seq, seq + N);
   TensorMap f = ref->forward({{"input_ids", in.at("input_ids")}, {"decoder_input_ids", ids(prefix, 1, N)}});
   EXPECT_LT(max_diff(f.at("logits").f32(), g.at("step_logits").f32(), N * V), 1e-4);
-  fs::remove_all(d);
 }
 
 TEST(EncDecGeneration, NoRepeatNgramBlocksRepeats) {
   // The T5 fixture repeats token 49 greedily; no_repeat_ngram_size = 2 forbids any repeated bigram.
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "ngram");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "ngram");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["no_repeat_ngram_size"] = 2; }, "generation_config.json");
   auto m = load(d.string());
   GenerateOptions o;
@@ -145,13 +146,13 @@ TEST(EncDecGeneration, NoRepeatNgramBlocksRepeats) {
   const int64_t L = g.at("sequences").dim(1);
   for (int64_t i = 0; i + 1 < L; ++i)
     for (int64_t j = i + 1; j + 1 < L; ++j) EXPECT_FALSE(s[i] == s[j] && s[i + 1] == s[j + 1]) << i << "," << j;
-  fs::remove_all(d);
 }
 
 TEST(EncDecGeneration, EosStopsAndPadsFinishedRows) {
   // min_new_tokens would be needed to keep EOS away; instead make EOS the greedy
   // choice of the T5 fixture (token 49) and check the stop.
-  fs::path d = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "eos");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("t5/T5ForConditionalGeneration"), "eos");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j["eos_token_id"] = 49; }, "generation_config.json");
   auto m = load(d.string());
   GenerateOptions o;
@@ -160,14 +161,14 @@ TEST(EncDecGeneration, EosStopsAndPadsFinishedRows) {
   TensorMap g = m->generate({{"input_ids", ids({28, 49, 59, 118, 69, 67, 60, 3}, 1, 8)}}, o);
   ASSERT_EQ(g.at("sequences").dim(1), 2);  // decoder start + EOS
   EXPECT_EQ(g.at("sequences").i64()[1], 49);
-  fs::remove_all(d);
 }
 
 TEST(EncDecGeneration, BartConfigDefaultForcedEosViaModelConfig) {
   // config.json without forced_eos_token_id: BartConfig's default (2) is a
   // non-default generation parameter, so generate() rebuilds the generation
   // config from the model config and forces EOS at the last step.
-  fs::path d = scratch_copy(fixture("bart/BartForConditionalGeneration"), "bartdef");
+  const ia::test::ScratchDir d_scratch = scratch_copy(fixture("bart/BartForConditionalGeneration"), "bartdef");
+  fs::path d = d_scratch.path();
   edit_config(d, [](nlohmann::json& j) { j.erase("forced_eos_token_id"); });
   auto m = load(d.string());
   ASSERT_EQ(m->generate_config().forced_eos_ids, std::vector<int64_t>{2});
@@ -180,7 +181,6 @@ TEST(EncDecGeneration, BartConfigDefaultForcedEosViaModelConfig) {
   // With the key present and null (the visible fixture) nothing is forced.
   auto plain = load(fixture("bart/BartForConditionalGeneration"));
   EXPECT_TRUE(plain->generate_config().forced_eos_ids.empty());
-  fs::remove_all(d);
 }
 
 TEST(EncDecGeneration, InfersEncoderMaskFromPadWhenNoMaskGiven) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "scratch_dir.h"
 #include "templates/encoder_decoder/encdec_model.h"
 
 namespace encdec_test {
@@ -46,13 +47,12 @@ inline void write_json(const fs::path& p, const nlohmann::json& j) {
   out << j.dump(2);
 }
 
-// Copies a fixture checkpoint into a fresh temporary directory so a test can edit its configs.
-inline fs::path scratch_copy(const std::string& src, const std::string& tag) {
-  fs::path dst = fs::temp_directory_path() / ("ia_encdec_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(dst);
-  fs::create_directories(dst);
+// Copies a fixture checkpoint into a fresh scratch directory (removed when the returned
+// object goes) so a test can edit its configs.
+inline ia::test::ScratchDir scratch_copy(const std::string& src, const std::string& tag) {
+  ia::test::ScratchDir dst("encdec_" + tag);
   for (const char* f : {"config.json", "generation_config.json", "model.safetensors"})
-    if (fs::exists(fs::path(src) / f)) fs::copy_file(fs::path(src) / f, dst / f);
+    if (fs::exists(fs::path(src) / f)) fs::copy_file(fs::path(src) / f, dst.path() / f);
   return dst;
 }
 

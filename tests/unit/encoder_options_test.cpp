@@ -16,6 +16,7 @@
 #include "formats/safetensors.h"
 #include "templates/encoder_only/encoder_only.h"
 #include "templates/model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -28,20 +29,17 @@ fs::path fixture(const std::string& rel) { return fs::path(IA_FIXTURES_DIR) / re
 // A copy of a fixture's checkpoint (config.json + model.safetensors) with config edits applied.
 class TempModel {
  public:
-  TempModel(const std::string& rel, const json& patch) {
-    static int counter = 0;
-    dir_ = fs::temp_directory_path() / ("ia_encoder_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(dir_);
+  TempModel(const std::string& rel, const json& patch) : scratch_("encoder"), dir_(scratch_.path()) {
     fs::copy_file(fixture(rel) / "model.safetensors", dir_ / "model.safetensors");
     std::ifstream in(fixture(rel) / "config.json");
     json cfg = json::parse(in);
     cfg.merge_patch(patch);
     std::ofstream(dir_ / "config.json") << cfg.dump(1);
   }
-  ~TempModel() { fs::remove_all(dir_); }
   std::string dir() const { return dir_.string(); }
 
  private:
+  ia::test::ScratchDir scratch_;  // removed with the object
   fs::path dir_;
 };
 

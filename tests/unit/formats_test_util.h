@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "scratch_dir.h"
 
 namespace ia::test {
 
@@ -41,35 +42,5 @@ inline std::string expect_error(const std::function<void()>& f, std::initializer
   for (const auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' missing from: " << msg;
   return msg;
 }
-
-// A fresh directory under the system temp dir, removed when the test ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("ia_") + (info ? info->test_suite_name() : "t") + "_" + (info ? info->name() : "x") +
-                       "_" + std::to_string(::getpid());
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string str() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::string p = file(name);
-    std::ofstream out(p, std::ios::binary);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    return p;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace ia::test

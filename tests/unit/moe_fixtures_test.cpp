@@ -14,6 +14,7 @@
 #include "templates/moe/moe_model.h"
 #include "templates/moe/moe_rows.h"
 #include "verify/verify.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -163,8 +164,8 @@ TEST(MoeConfig, BadRoutingConfigIsAClearError) {
   for (const auto& d : dirs) {
     nlohmann::json cfg = nlohmann::json::parse(std::ifstream(fs::path(d) / "config.json"));
     cfg["num_experts_per_tok"] = 99;
-    fs::path tmp = fs::temp_directory_path() / ("ia_moe_bad_" + cfg["model_type"].get<std::string>());
-    fs::create_directories(tmp);
+    const ia::test::ScratchDir scratch("moe_bad_" + cfg["model_type"].get<std::string>());
+    const fs::path& tmp = scratch.path();
     std::ofstream(tmp / "config.json") << cfg.dump();
     fs::copy_file(fs::path(d) / "model.safetensors", tmp / "model.safetensors", fs::copy_options::overwrite_existing);
     try {
@@ -174,6 +175,5 @@ TEST(MoeConfig, BadRoutingConfigIsAClearError) {
       EXPECT_NE(std::string(e.what()).find("num_experts_per_tok"), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
     }
-    fs::remove_all(tmp);
   }
 }

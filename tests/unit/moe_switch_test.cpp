@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "templates/moe/switch_model.h"
 #include "verify/verify.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -138,8 +139,8 @@ TEST(Switch, DescribeReportsLayoutAndRouter) {
 }
 
 TEST(Switch, BadRouterDtypeIsAClearError) {
-  fs::path dir = fs::temp_directory_path() / "ia_switch_bad_dtype";
-  fs::create_directories(dir);
+  const ia::test::ScratchDir scratch("switch_bad_dtype");
+  const fs::path& dir = scratch.path();
   nlohmann::json cfg = nlohmann::json::parse(std::ifstream(kVariants / "capacity1" / "config.json"));
   cfg["router_dtype"] = "float64";
   std::ofstream(dir / "config.json") << cfg.dump();
@@ -152,5 +153,4 @@ TEST(Switch, BadRouterDtypeIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("router_dtype"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
   }
-  fs::remove_all(dir);
 }

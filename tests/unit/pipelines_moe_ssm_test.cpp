@@ -54,7 +54,8 @@ std::string run_cli(const std::string& args) {
 }  // namespace
 
 TEST(MoePipeline, GenerationMatchesReferenceAndExpertInfoMatchesRouterLogits) {
-  std::string dir = model_with_tokenizer("mixtral/MixtralForCausalLM", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("mixtral/MixtralForCausalLM", 128, {});
+  std::string dir = dir_scratch.str();
   MoePipeline pipe(dir);
   json r = pipe.run(request("text-generation", kPrompt, 8, pipe.generation_defaults()), MoeOptions{});
   ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
@@ -94,11 +95,11 @@ TEST(MoePipeline, GenerationMatchesReferenceAndExpertInfoMatchesRouterLogits) {
   // Position P-1 produced the first new token.
   EXPECT_EQ(info["per_token"][0]["tokens"][kPrompt.size() - 1]["produced_token_id"], expect[0]);
   EXPECT_EQ(info["per_token"][0]["tokens"][kPrompt.size()]["phase"], "generated");
-  fs::remove_all(dir);
 }
 
 TEST(MoePipeline, ExpertsPerTokenOverrideIsAppliedAndReported) {
-  std::string dir = model_with_tokenizer("mixtral/MixtralForCausalLM", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("mixtral/MixtralForCausalLM", 128, {});
+  std::string dir = dir_scratch.str();
   MoePipeline pipe(dir);
   json r = pipe.run(request("text-generation", kPrompt, 3, pipe.generation_defaults()), MoeOptions{1});
   ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
@@ -109,11 +110,11 @@ TEST(MoePipeline, ExpertsPerTokenOverrideIsAppliedAndReported) {
     for (const auto& l : t["routing"]) EXPECT_EQ(l["experts"].size(), 1u);
   json bad = pipe.run(request("text-generation", kPrompt, 3, pipe.generation_defaults()), MoeOptions{99});
   EXPECT_FALSE(bad["success"].get<bool>());
-  fs::remove_all(dir);
 }
 
 TEST(MoePipeline, SwitchText2TextMatchesReferenceAndEncoderRouting) {
-  std::string dir = model_with_tokenizer("switch_transformers/SwitchTransformersForConditionalGeneration", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("switch_transformers/SwitchTransformersForConditionalGeneration", 128, {});
+  std::string dir = dir_scratch.str();
   MoePipeline pipe(dir);
   std::vector<int64_t> src = {28, 49, 59, 118, 69, 67, 60, 3};
   json r = pipe.run(request("text2text-generation", src, 8, pipe.generation_defaults()), MoeOptions{});
@@ -137,14 +138,14 @@ TEST(MoePipeline, SwitchText2TextMatchesReferenceAndEncoderRouting) {
   EXPECT_EQ(info["per_token"][1]["positions"], 8);
   json bad = pipe.run(request("text2text-generation", src, 2, pipe.generation_defaults()), MoeOptions{2});
   EXPECT_FALSE(bad["success"].get<bool>());
-  fs::remove_all(dir);
 }
 
 TEST(StateSpacePipeline, ChunkedGenerationMatchesReferenceAndReportsState) {
   for (const auto& [fixture, expect] :
        std::vector<std::pair<std::string, std::vector<int64_t>>>{{"mamba/MambaForCausalLM", {60, 68, 83, 83, 83, 83, 120, 95}},
                                                                  {"rwkv/RwkvForCausalLM", {55, 86, 21, 21, 92, 39, 71, 71}}}) {
-    std::string dir = model_with_tokenizer(fixture, 128, {});
+    const ScratchDir dir_scratch = model_with_tokenizer(fixture, 128, {});
+    std::string dir = dir_scratch.str();
     StateSpacePipeline pipe(dir);
     json r = pipe.run(request("text-generation", kPrompt, 8, pipe.generation_defaults()), StateSpaceOptions{3, "", ""});
     ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
@@ -157,13 +158,13 @@ TEST(StateSpacePipeline, ChunkedGenerationMatchesReferenceAndReportsState) {
     EXPECT_GT(s["state_bytes"].get<int64_t>(), 0);
     EXPECT_GT(s["kv_cache_bytes_same_length"].get<int64_t>(), 0);
     EXPECT_GT(s["decode_tokens_per_second"].get<double>(), 0.0);
-    fs::remove_all(dir);
   }
 }
 
 TEST(StateSpacePipeline, SaveThenLoadStateContinuesIdenticallyThroughTheCli) {
-  std::string dir = model_with_tokenizer("mamba/MambaForCausalLM", 128, {});
-  const std::string state = (fs::temp_directory_path() / ("ia_state_" + std::to_string(::getpid()) + ".st")).string();
+  const ScratchDir dir_scratch = model_with_tokenizer("mamba/MambaForCausalLM", 128, {});
+  std::string dir = dir_scratch.str();
+  const std::string state = dir_scratch.file("state.st");
   // One run: prompt A + B, 6 new tokens.
   const std::vector<int64_t> a = {28, 49, 59}, b = {118, 69, 67, 60};
   std::vector<int64_t> ab = a;
@@ -194,6 +195,4 @@ TEST(StateSpacePipeline, SaveThenLoadStateContinuesIdenticallyThroughTheCli) {
   // Flags on the wrong family are a clear error.
   json wrong = json::parse(run_cli(dir + " --input 'w1' --experts-per-token 2 --json"));
   EXPECT_FALSE(wrong["success"].get<bool>());
-  std::remove(state.c_str());
-  fs::remove_all(dir);
 }

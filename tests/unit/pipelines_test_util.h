@@ -8,6 +8,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ia::test::model_with_tokenizer;
+using ia::test::ScratchDir;
 using ia::test::word;
 using ia::test::words;
 

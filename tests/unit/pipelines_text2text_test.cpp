@@ -62,7 +62,8 @@ TEST(BeamSearch, RejectsBadSettings) {
 }
 
 TEST(Text2TextPipeline, GreedyAndBeamSearchThroughThePipeline) {
-  std::string dir = model_with_tokenizer("t5/T5ForConditionalGeneration", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("t5/T5ForConditionalGeneration", 128, {});
+  std::string dir = dir_scratch.str();
   Text2TextPipeline pipe(dir);
   TextRequest req;
   req.task = "text2text-generation";
@@ -95,11 +96,11 @@ TEST(Text2TextPipeline, GreedyAndBeamSearchThroughThePipeline) {
   s.num_beams = 1;  // several sequences need beams or sampling
   s.num_return_sequences = 2;
   EXPECT_FALSE(pipe.run(req, s)["success"].get<bool>());
-  fs::remove_all(dir);
 }
 
 TEST(Text2TextPipeline, SeededSamplingRepeatsAndCliBeamFlags) {
-  std::string dir = model_with_tokenizer("t5/T5ForConditionalGeneration", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("t5/T5ForConditionalGeneration", 128, {});
+  std::string dir = dir_scratch.str();
   Text2TextPipeline pipe(dir);
   TextRequest req;
   req.task = "translation";
@@ -131,5 +132,4 @@ TEST(Text2TextPipeline, SeededSamplingRepeatsAndCliBeamFlags) {
   std::vector<int64_t> want = ref["sequences"][1];
   want.erase(want.begin());
   EXPECT_EQ(r["generation"][0]["sequences"][1]["token_ids"].get<std::vector<int64_t>>(), want);
-  fs::remove_all(dir);
 }

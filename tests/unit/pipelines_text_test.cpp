@@ -16,7 +16,8 @@ using json = nlohmann::json;
 #include "pipelines_test_util.h"
 
 TEST(TextPipeline, GreedyGenerationMatchesTransformersTokens) {
-  std::string dir = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   TextPipeline pipe(dir);
   TextRequest req;
   req.task = "text-generation";
@@ -34,11 +35,11 @@ TEST(TextPipeline, GreedyGenerationMatchesTransformersTokens) {
   EXPECT_EQ(r["generation"][0]["finish_reason"], "length");
   EXPECT_EQ(r["device"], "cpu");
   EXPECT_TRUE(r["hardware"].contains("isa"));
-  fs::remove_all(dir);
 }
 
 TEST(TextPipeline, StopStringEndsGenerationAndIsExcluded) {
-  std::string dir = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   TextPipeline pipe(dir);
   TextRequest req;
   req.inputs = {words({28, 49, 59, 118, 69, 67, 60})};
@@ -52,11 +53,11 @@ TEST(TextPipeline, StopStringEndsGenerationAndIsExcluded) {
   EXPECT_EQ(r["generation"][0]["finish_reason"], "stop");
   EXPECT_EQ(r["generated_text"].get<std::string>(), "w52 w52 w52 ");
   EXPECT_EQ(streamed, "w52 w52 w52 ");
-  fs::remove_all(dir);
 }
 
 TEST(TextPipeline, EosFromGenerationConfigStopsAndSeededSamplingRepeats) {
-  std::string dir = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const ScratchDir dir_scratch = model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   TextPipeline pipe(dir);
   TextRequest req;
   req.inputs = {words({28, 49, 59, 118, 69, 67, 60})};
@@ -78,11 +79,11 @@ TEST(TextPipeline, EosFromGenerationConfigStopsAndSeededSamplingRepeats) {
   json a = pipe.run(req), b = pipe.run(req);
   ASSERT_TRUE(a["success"].get<bool>());
   EXPECT_EQ(a["generation"][0]["token_ids"], b["generation"][0]["token_ids"]);
-  fs::remove_all(dir);
 }
 
 TEST(TextPipeline, FillMaskAndClassificationOnEncoderHeads) {
-  std::string dir = model_with_tokenizer("bert/BertForMaskedLM", 128, {{3, "[MASK]"}});
+  const ScratchDir dir_scratch = model_with_tokenizer("bert/BertForMaskedLM", 128, {{3, "[MASK]"}});
+  std::string dir = dir_scratch.str();
   TextPipeline mlm(dir);
   TextRequest req;
   req.task = "fill-mask";
@@ -96,9 +97,9 @@ TEST(TextPipeline, FillMaskAndClassificationOnEncoderHeads) {
   EXPECT_GE(cands[0]["score"].get<double>(), cands[1]["score"].get<double>());
   req.inputs = {"w28 w49"};
   EXPECT_FALSE(mlm.run(req)["success"].get<bool>());  // no mask token: a clear error, not a crash
-  fs::remove_all(dir);
 
-  dir = model_with_tokenizer("bert/BertForSequenceClassification", 128, {});
+  const ScratchDir cls_scratch = model_with_tokenizer("bert/BertForSequenceClassification", 128, {});
+  dir = cls_scratch.str();
   TextPipeline cls(dir);
   TextRequest creq;
   creq.task = "text-classification";
@@ -114,7 +115,6 @@ TEST(TextPipeline, FillMaskAndClassificationOnEncoderHeads) {
   json bad = cls.run(creq);
   EXPECT_FALSE(bad["success"].get<bool>());
   EXPECT_NE(bad["error"].get<std::string>().find("not served"), std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST(TextPipeline, MissingTokenizerIsAClearError) {

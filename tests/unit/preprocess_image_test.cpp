@@ -11,6 +11,7 @@
 #include "preprocess/image.h"
 #include "preprocess/image_processor.h"
 #include "preprocess/pil_resize.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ia;
@@ -64,11 +65,11 @@ TEST(PreprocessImage, DecodesEveryModeLikePilConvertRgb) {
 }
 
 TEST(PreprocessImage, DecodesByContentNotExtension) {
-  const fs::path tmp = fs::temp_directory_path() / "ia_preprocess_png_named.jpg";
+  const ia::test::ScratchDir scratch("png_named_jpg");
+  const fs::path tmp = scratch.path() / "png_named.jpg";
   fs::copy_file(kDecode / "rgb.png", tmp, fs::copy_options::overwrite_existing);
   const Image img = decode_image_file(tmp.string());
   EXPECT_EQ(img.rgb, read_bytes(kDecode / "rgb.png.rgb"));
-  fs::remove(tmp);
 }
 
 TEST(PreprocessImage, CorruptAndUnsupportedFilesGiveClearErrors) {

@@ -19,6 +19,7 @@
 #include "pipelines/text2text_pipeline.h"
 #include "templates/encoder_decoder/encdec_model.h"
 #include "templates/rag/rag_marginalize.h"
+#include "scratch_dir.h"
 #include "templates/rag/rag_model.h"
 
 namespace fs = std::filesystem;
@@ -29,11 +30,11 @@ namespace {
 
 const std::string kModels = std::string(IA_FIXTURES_DIR) + "/models";
 
-// A RAG checkpoint from a T5 fixture (generator) and the DPR question encoder fixture.
-std::string make_rag(const std::string& t5, int64_t n_docs, const std::string& tag) {
-  fs::path dir = fs::temp_directory_path() / ("ia_rag_gen_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+// A RAG checkpoint from a T5 fixture (generator) and the DPR question encoder fixture, in
+// a scratch directory removed when the returned object goes.
+test::ScratchDir make_rag(const std::string& t5, int64_t n_docs, const std::string& tag) {
+  test::ScratchDir scratch("rag_gen_" + tag);
+  const fs::path& dir = scratch.path();
   const std::string qdir = kModels + "/dpr/DPRQuestionEncoder", gdir = kModels + "/t5/" + t5;
   json q = json::parse(std::ifstream(qdir + "/config.json")), g = json::parse(std::ifstream(gdir + "/config.json"));
   q.erase("architectures");
@@ -46,7 +47,7 @@ std::string make_rag(const std::string& t5, int64_t n_docs, const std::string& t
   for (const auto& n : qc->names()) tensors.push_back({"rag.question_encoder." + n, qc->get(n).clone()});
   for (const auto& n : gc->names()) tensors.push_back({"rag.generator." + n, gc->get(n).clone()});
   write_safetensors((dir / "model.safetensors").string(), tensors);
-  return dir.string();
+  return scratch;
 }
 
 class RagT5 : public ::testing::TestWithParam<std::string> {};
@@ -55,7 +56,8 @@ class RagT5 : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RagT5, PerDocumentLogitsAreTheGeneratorsLogits) {
   const std::string gdir = kModels + "/t5/" + GetParam();
-  std::string dir = make_rag(GetParam(), 2, "fwd");
+  const test::ScratchDir dir_scratch = make_rag(GetParam(), 2, "fwd");
+  std::string dir = dir_scratch.str();
   auto rag = load_model(dir);
   auto t5 = load_model(gdir);
   auto ref = SafetensorsFile::open(gdir + "/reference.safetensors");
@@ -75,12 +77,12 @@ TEST_P(RagT5, PerDocumentLogitsAreTheGeneratorsLogits) {
   std::vector<float> work;
   rag_marginalize(b.f32(), std::vector<float>{0.25f, -1.5f}.data(), 1, 2, dec.dim(1), a.dim(2), m.f32(), work);
   for (int64_t i = 0; i < m.numel(); ++i) ASSERT_NEAR(out.at("marginalized_logits").f32()[i], m.f32()[i], 1e-5);
-  fs::remove_all(dir);
 }
 
 TEST_P(RagT5, OneDocumentDecodesAsTransformersT5) {
   const std::string gdir = kModels + "/t5/" + GetParam();
-  std::string dir = make_rag(GetParam(), 1, "gen");
+  const test::ScratchDir dir_scratch = make_rag(GetParam(), 1, "gen");
+  std::string dir = dir_scratch.str();
   auto rag = load_model(dir);
   auto ref = SafetensorsFile::open(gdir + "/reference.safetensors");
   json rj = json::parse(std::ifstream(gdir + "/reference.json"));
@@ -104,7 +106,6 @@ TEST_P(RagT5, OneDocumentDecodesAsTransformersT5) {
   const Tensor& got = out.at("step_logits");
   ASSERT_EQ(got.shape(), want.shape());
   for (int64_t i = 0; i < got.numel(); ++i) ASSERT_NEAR(got.f32()[i], want.f32()[i], 2e-4) << i;
-  fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Generators, RagT5,
@@ -117,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(Generators, RagT5,
 // encoder-decoder beam search (itself checked against transformers in tests/fixtures/beam_search).
 TEST_P(RagT5, OneDocumentBeamSearchIsTheGeneratorsBeamSearch) {
   const std::string gdir = kModels + "/t5/" + GetParam();
-  std::string dir = make_rag(GetParam(), 1, "beam");
+  const test::ScratchDir dir_scratch = make_rag(GetParam(), 1, "beam");
+  std::string dir = dir_scratch.str();
   auto rag_owner = load_model(dir);
   auto* rag = dynamic_cast<RagModel*>(rag_owner.get());
   ASSERT_NE(rag, nullptr);
@@ -137,7 +139,6 @@ TEST_P(RagT5, OneDocumentBeamSearchIsTheGeneratorsBeamSearch) {
   ASSERT_EQ(got.sequences.size(), want.sequences.size());
   EXPECT_EQ(got.sequences[0], want.sequences[0]);
   EXPECT_NEAR(got.scores[0], want.scores[0], 1e-4);
-  fs::remove_all(dir);
 }
 
 // Two documents, three beams, EOS disabled: the best beam's score must be the sum of its

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "formats/safetensors.h"
+#include "scratch_dir.h"
 #include "templates/encoder_decoder/encdec_model.h"
 #include "templates/rag/rag_marginalize.h"
 #include "templates/rag/rag_model.h"
@@ -38,17 +39,17 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return m;
 }
 
-// A copy of the RAG fixture directory with config.json edited by `edit` (weights linked).
-std::string edited_copy(const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
-  fs::path dir = fs::temp_directory_path() / ("ia_rag_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+// A scratch copy of the RAG fixture directory with config.json edited by `edit` (weights
+// linked), removed when the returned object goes.
+test::ScratchDir edited_copy(const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+  test::ScratchDir scratch("rag_" + name);
+  const fs::path& dir = scratch.path();
   nlohmann::json cfg = nlohmann::json::parse(std::ifstream(kRag + "/config.json"));
   edit(cfg);
   std::ofstream(dir / "config.json") << cfg.dump(1);
   fs::copy_file(kRag + "/generation_config.json", dir / "generation_config.json");
   fs::create_symlink(fs::absolute(kRag + "/model.safetensors"), dir / "model.safetensors");
-  return dir.string();
+  return scratch;
 }
 
 }  // namespace
@@ -102,12 +103,12 @@ TEST(RagModel, DocScoresInputGivesTheSameLogits) {
 }
 
 TEST(RagModel, DoMarginalizeReturnsMarginalisedLogits) {
-  std::string dir = edited_copy("marg", [](nlohmann::json& c) { c["do_marginalize"] = true; });
+  const test::ScratchDir dir_scratch = edited_copy("marg", [](nlohmann::json& c) { c["do_marginalize"] = true; });
+  std::string dir = dir_scratch.str();
   auto m = load_model(dir);
   TensorMap out = m->forward(reference_inputs());
   EXPECT_EQ(out.at("logits").shape(), (Shape{1, 4, 128}));
   EXPECT_EQ(max_abs_diff(out.at("logits"), out.at("marginalized_logits")), 0.0);
-  fs::remove_all(dir);
 }
 
 TEST(RagModel, OneDocumentMarginalisesToItsLogSoftmax) {
@@ -170,20 +171,21 @@ TEST(RagModel, BadInputsAreClearErrors) {
 }
 
 TEST(RagModel, ConfigWithoutGeneratorIsAnError) {
-  std::string dir = edited_copy("nogen", [](nlohmann::json& c) { c.erase("generator"); });
+  const test::ScratchDir dir_scratch = edited_copy("nogen", [](nlohmann::json& c) { c.erase("generator"); });
+  std::string dir = dir_scratch.str();
   try {
     load_model(dir);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("generator"), std::string::npos) << e.what();
   }
-  fs::remove_all(dir);
 }
 
 // RagSequenceForGeneration: the answer is the per-document greedy candidate with the lowest
 // RAG-sequence NLL (get_nll, exclude_bos_score): recomputed here from the per-document logits.
 TEST(RagSequence, PicksTheCandidateWithTheLowestNll) {
-  std::string dir = edited_copy("seq", [](nlohmann::json& c) { c["architectures"] = {"RagSequenceForGeneration"}; });
+  const test::ScratchDir dir_scratch = edited_copy("seq", [](nlohmann::json& c) { c["architectures"] = {"RagSequenceForGeneration"}; });
+  std::string dir = dir_scratch.str();
   auto owner = load_model(dir);
   auto* m = dynamic_cast<RagModel*>(owner.get());
   ASSERT_NE(m, nullptr);
@@ -228,5 +230,4 @@ TEST(RagSequence, PicksTheCandidateWithTheLowestNll) {
   }
   const int64_t best = nll[1] < nll[0] ? 1 : 0;
   for (int64_t t = 0; t < 6; ++t) EXPECT_EQ(seq.i64()[t], cs.i64()[best * 6 + t]) << t;
-  fs::remove_all(dir);
 }

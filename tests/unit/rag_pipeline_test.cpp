@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "pipelines/rag_pipeline.h"
+#include "scratch_dir.h"
 #include "tokenizers/tokenizer.h"
 #include "templates/rag/rag_model.h"
 
@@ -30,12 +31,6 @@ const std::string kCtx = std::string(IA_FIXTURES_DIR) + "/models/dpr/DPRContextE
 const json& reference() {
   static const json r = json::parse(std::ifstream(kDir + "/reference.json"));
   return r;
-}
-
-std::string temp_file(const std::string& name, const std::string& text) {
-  fs::path p = fs::temp_directory_path() / ("ia_rag_" + std::to_string(::getpid()) + "_" + name);
-  std::ofstream(p) << text;
-  return p.string();
 }
 
 RagPipeline& indexed_pipeline() {
@@ -168,6 +163,7 @@ TEST(RagPipeline, DocumentRetrievalTaskAndNDocs) {
 }
 
 TEST(RagPipeline, PrecomputedEmbeddingsGiveTheSameRanking) {
+  const test::ScratchDir scratch;
   std::string text;
   const json& ref = reference();
   std::ifstream in(kDocs);
@@ -177,33 +173,33 @@ TEST(RagPipeline, PrecomputedEmbeddingsGiveTheSameRanking) {
     d["embedding"] = ref["doc_embeddings"][i];
     text += d.dump() + "\n";
   }
-  std::string path = temp_file("emb.jsonl", text);
+  std::string path = scratch.write("emb.jsonl", text);
   RagPipeline p(kRag);
   p.index_documents(path, "");  // no context encoder needed
   auto hits = p.retrieve("Who created Python?", 8);
   for (size_t r = 0; r < hits.size(); ++r)
     EXPECT_EQ(p.documents().docs[size_t(hits[r].index)].id, ref["questions"][1]["ranking"][r].get<std::string>());
-  fs::remove(path);
 }
 
 TEST(RagPipeline, BadInputsAreClearErrors) {
+  const test::ScratchDir scratch;
   RagRequest r;
   r.questions = {"Who created Python?"};
   json missing = run_rag_pipeline(kRag, kDir + "/no_such_docs.jsonl", kCtx, r);
   EXPECT_FALSE(missing["success"].get<bool>());
   EXPECT_NE(missing["error"].get<std::string>().find("no_such_docs.jsonl"), std::string::npos) << missing.dump();
 
-  std::string small = temp_file("dim.jsonl", "{\"title\": \"a\", \"text\": \"b\", \"embedding\": [1, 2, 3]}\n");
+  std::string small = scratch.write("dim.jsonl", "{\"title\": \"a\", \"text\": \"b\", \"embedding\": [1, 2, 3]}\n");
   json dim = run_rag_pipeline(kRag, small, "", r);
   EXPECT_FALSE(dim["success"].get<bool>());
   EXPECT_NE(dim["error"].get<std::string>().find("dimension 3 does not match"), std::string::npos) << dim.dump();
 
-  std::string no_text = temp_file("notext.jsonl", "{\"title\": \"a\"}\n");
+  std::string no_text = scratch.write("notext.jsonl", "{\"title\": \"a\"}\n");
   json nt = run_rag_pipeline(kRag, no_text, kCtx, r);
   EXPECT_FALSE(nt["success"].get<bool>());
   EXPECT_NE(nt["error"].get<std::string>().find("line 1: missing string field 'text'"), std::string::npos) << nt.dump();
 
-  std::string broken = temp_file("broken.jsonl", "{\"title\": \"a\", \"text\": \"b\"}\n{not json\n");
+  std::string broken = scratch.write("broken.jsonl", "{\"title\": \"a\", \"text\": \"b\"}\n{not json\n");
   json br = run_rag_pipeline(kRag, broken, kCtx, r);
   EXPECT_FALSE(br["success"].get<bool>());
   EXPECT_NE(br["error"].get<std::string>().find("line 2"), std::string::npos) << br.dump();
@@ -222,7 +218,6 @@ TEST(RagPipeline, BadInputsAreClearErrors) {
   json no_tok = run_rag_pipeline(std::string(IA_FIXTURES_DIR) + "/models/rag/RagTokenForGeneration", kDocs, kCtx, r);
   EXPECT_FALSE(no_tok["success"].get<bool>());
   EXPECT_NE(no_tok["error"].get<std::string>().find("question_encoder_tokenizer"), std::string::npos) << no_tok.dump();
-  for (const auto& f : {small, no_text, broken}) fs::remove(f);
 }
 
 TEST(RagPipeline, CliRunsTheRagTask) {
@@ -259,9 +254,8 @@ TEST(RagPipeline, BeamSearchAnswersWithAttribution) {
 
 TEST(RagPipeline, RootTokenizerServesBothSides) {
   // A RAG directory with one tokenizer.json (shared vocabulary) instead of the two subfolders.
-  fs::path dir = fs::temp_directory_path() / ("ia_rag_roottok_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const test::ScratchDir scratch("roottok");
+  const fs::path& dir = scratch.path();
   for (const char* f : {"config.json", "generation_config.json"}) fs::copy_file(kRag + "/" + f, dir / f);
   fs::create_symlink(fs::canonical(kRag + "/model.safetensors"), dir / "model.safetensors");
   fs::copy_file(kRag + "/question_encoder_tokenizer/tokenizer.json", dir / "tokenizer.json");
@@ -270,5 +264,4 @@ TEST(RagPipeline, RootTokenizerServesBothSides) {
   auto hits = p.retrieve("Who created Python?", 3);
   for (size_t r = 0; r < hits.size(); ++r)
     EXPECT_EQ(p.documents().docs[size_t(hits[r].index)].id, reference()["questions"][1]["ranking"][r].get<std::string>());
-  fs::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "registry/detect.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -311,16 +312,7 @@ TEST(RegistryDetectDir, SubConfigsAreReported) {
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("ia_registry_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write_config(const std::string& text) const { std::ofstream(path / "config.json") << text; }
-};
+using ia::test::ScratchDir;
 
 std::string error_of(const std::string& dir) {
   try {
@@ -334,10 +326,10 @@ std::string error_of(const std::string& dir) {
 }  // namespace
 
 TEST(RegistryDetectDir, UnknownModelTypeIsGuessedFromClassAndKeys) {
-  TempDir t("deepseek");
-  t.write_config(R"({"model_type": "deepseek_v2", "architectures": ["DeepseekV2ForCausalLM"],
+  ScratchDir t("deepseek");
+  t.write("config.json", R"({"model_type": "deepseek_v2", "architectures": ["DeepseekV2ForCausalLM"],
                      "n_routed_experts": 64, "auto_map": {}})");
-  Detection d = detect_from_dir(t.path.string());
+  Detection d = detect_from_dir(t.str());
   EXPECT_EQ(d.model_type, "deepseek_v2");
   EXPECT_EQ(d.info, nullptr);
   EXPECT_EQ(d.family, Family::MixtureOfExperts);
@@ -348,37 +340,37 @@ TEST(RegistryDetectDir, UnknownModelTypeIsGuessedFromClassAndKeys) {
 }
 
 TEST(RegistryDetectDir, MissingModelTypeFallsBackToArchitecture) {
-  TempDir t("noarch");
-  t.write_config(R"({"architectures": ["XLMRobertaForMaskedLM"], "hidden_size": 8})");
-  Detection d = detect_from_dir(t.path.string());
+  ScratchDir t("noarch");
+  t.write("config.json", R"({"architectures": ["XLMRobertaForMaskedLM"], "hidden_size": 8})");
+  Detection d = detect_from_dir(t.str());
   EXPECT_EQ(d.model_type, "xlm-roberta");
   EXPECT_EQ(d.family, Family::EncoderOnly);
   EXPECT_EQ(d.task, "fill-mask");
   EXPECT_LE(d.confidence, 0.7);
 
-  TempDir u("ssm");
-  u.write_config(R"({"model_type": "my_hybrid", "architectures": ["MyHybridForCausalLM"], "mamba_d_state": 16})");
-  Detection s = detect_from_dir(u.path.string());
+  ScratchDir u("ssm");
+  u.write("config.json", R"({"model_type": "my_hybrid", "architectures": ["MyHybridForCausalLM"], "mamba_d_state": 16})");
+  Detection s = detect_from_dir(u.str());
   EXPECT_EQ(s.family, Family::StateSpace);
 
-  TempDir v("nothing");
-  v.write_config(R"({"hidden_size": 8})");
-  Detection n = detect_from_dir(v.path.string());
+  ScratchDir v("nothing");
+  v.write("config.json", R"({"hidden_size": 8})");
+  Detection n = detect_from_dir(v.str());
   EXPECT_FALSE(n.family_known);
   EXPECT_EQ(n.confidence, 0.0);
 }
 
 TEST(RegistryDetectDir, BadDirectoriesGiveClearErrors) {
   EXPECT_NE(error_of("/nonexistent/ia/model").find("/nonexistent/ia/model"), std::string::npos);
-  TempDir empty("empty");
-  EXPECT_NE(error_of(empty.path.string()).find("config.json"), std::string::npos);
-  TempDir bad("badjson");
-  bad.write_config("{\"model_type\": ");
-  std::string e = error_of(bad.path.string());
+  ScratchDir empty("empty");
+  EXPECT_NE(error_of(empty.str()).find("config.json"), std::string::npos);
+  ScratchDir bad("badjson");
+  bad.write("config.json", "{\"model_type\": ");
+  std::string e = error_of(bad.str());
   EXPECT_NE(e.find("config.json"), std::string::npos) << e;
-  TempDir wrong("wrongtype");
-  wrong.write_config(R"({"model_type": 7})");
-  e = error_of(wrong.path.string());
+  ScratchDir wrong("wrongtype");
+  wrong.write("config.json", R"({"model_type": 7})");
+  e = error_of(wrong.str());
   EXPECT_NE(e.find("model_type"), std::string::npos) << e;
 }
 

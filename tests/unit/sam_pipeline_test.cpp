@@ -15,6 +15,7 @@
 #include "pipelines/mask_generation_pipeline.h"
 #include "preprocess/image.h"
 #include "preprocess/image_processor.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -26,11 +27,7 @@ const fs::path kDir = fs::path(IA_FIXTURES_DIR) / "sam_blip_variants" / "pipelin
 std::string model_dir() { return (kDir / "sam-tiny").string(); }
 std::string image() { return (kDir / "landscape_300x200.png").string(); }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("ia_sam_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d;
-}
+using ia::test::ScratchDir;
 
 // Decodes a COCO-style column-major RLE into row-major 0/1.
 std::vector<int> rle_decode(const json& rle) {
@@ -55,7 +52,8 @@ TEST(SamPipeline, PointPromptGivesThreeScoredMasksAsRleAndPng) {
   req.image = image();
   req.points = {{150.0, 100.0}, {40.0, 30.0}};
   req.labels = {1, 0};
-  req.out_dir = temp_dir("png").string();
+  const ScratchDir scratch("sam_png");
+  req.out_dir = (scratch.path() / "out").string();
   MaskGenerationPipeline pipe(model_dir());
   json r = pipe.run(req);
   ASSERT_TRUE(r["success"].get<bool>()) << r.dump();
@@ -90,7 +88,6 @@ TEST(SamPipeline, PointPromptGivesThreeScoredMasksAsRleAndPng) {
     ASSERT_EQ(png.height, 200);
     for (int64_t p = 0; p < 200 * 300; ++p) ASSERT_EQ(png.rgb[size_t(p * 3)], dec[size_t(p)] ? 255 : 0);
   }
-  fs::remove_all(req.out_dir);
 }
 
 TEST(SamPipeline, BoxPromptSingleMask) {
@@ -115,7 +112,8 @@ TEST(SamPipeline, ErrorsAreResults) {
   EXPECT_FALSE(r["success"].get<bool>());
   EXPECT_NE(r["error"].get<std::string>().find("--labels"), std::string::npos) << r.dump();
 
-  fs::path bad = temp_dir("bad.png");
+  const ScratchDir scratch("sam_bad");
+  fs::path bad = scratch.path() / "bad.png";
   std::ofstream(bad) << "not an image";
   req.labels = {1};
   req.image = bad.string();
@@ -136,7 +134,8 @@ TEST(SamPipeline, ErrorsAreResults) {
 }
 
 TEST(SamPipeline, CliRunWritesJson) {
-  fs::path out = temp_dir("cli");
+  const ScratchDir scratch("sam_cli");
+  fs::path out = scratch.path() / "out";
   std::string cmd = std::string(IA_CLI_PATH) + " run " + model_dir() + " --image " + image() +
                     " --points 150,100 --labels 1 --out-dir " + out.string() + " --json 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
@@ -151,7 +150,6 @@ TEST(SamPipeline, CliRunWritesJson) {
   EXPECT_TRUE(r["success"].get<bool>());
   EXPECT_EQ(r["segmentation_output"]["masks"].size(), 3u);
   EXPECT_TRUE(fs::exists(out / "mask_0.png"));
-  fs::remove_all(out);
 }
 
 TEST(SamPipeline, LabelsOptionStaysACountForTextModels) {

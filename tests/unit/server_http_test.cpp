@@ -56,7 +56,8 @@ const std::vector<int64_t> kExpected = {52, 52, 52, 67, 49, 49, 80, 80};     // 
 }  // namespace
 
 TEST(ServerHttp, CompletionsMatchReferenceTokensPlainAndStreamed) {
-  std::string dir = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const test::ScratchDir dir_scratch = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   RunningServer s(options(dir));
   auto c = s.client();
 
@@ -105,11 +106,11 @@ TEST(ServerHttp, CompletionsMatchReferenceTokensPlainAndStreamed) {
   EXPECT_GT(events, 2u);  // streamed in pieces, not one block
   EXPECT_EQ(text, test::words(kExpected));
   EXPECT_EQ(last_reason, "length");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ServerHttp, BadRequestsGetOpenAIErrors) {
-  std::string dir = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const test::ScratchDir dir_scratch = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   RunningServer s(options(dir));
   auto c = s.client();
   auto bad_json = c.Post("/v1/completions", "{not json", "application/json");
@@ -137,11 +138,11 @@ TEST(ServerHttp, BadRequestsGetOpenAIErrors) {
   ASSERT_TRUE(wrong_task);
   EXPECT_EQ(wrong_task->status, 400);
   EXPECT_FALSE(json::parse(wrong_task->body)["success"].get<bool>());
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ServerHttp, TaskEndpointAndEmbeddings) {
-  std::string dir = test::model_with_tokenizer("bert/BertForMaskedLM", 128, {{3, "[MASK]"}});
+  const test::ScratchDir dir_scratch = test::model_with_tokenizer("bert/BertForMaskedLM", 128, {{3, "[MASK]"}});
+  std::string dir = dir_scratch.str();
   RunningServer s(options(dir));
   auto c = s.client();
   auto fm = c.Post("/v1/tasks/fill-mask", json{{"inputs", "w5 [MASK] w7"}, {"parameters", {{"top_k", 2}}}}.dump(),
@@ -152,9 +153,9 @@ TEST(ServerHttp, TaskEndpointAndEmbeddings) {
   EXPECT_TRUE(j["success"].get<bool>());
   EXPECT_EQ(j["device"], "cpu");
   EXPECT_EQ(j["predictions"][0].size(), 2u);
-  std::filesystem::remove_all(dir);
 
-  std::string enc = test::model_with_tokenizer("bert/BertModel", 128, {});
+  const test::ScratchDir enc_scratch = test::model_with_tokenizer("bert/BertModel", 128, {});
+  std::string enc = enc_scratch.str();
   RunningServer s2(options(enc));
   auto c2 = s2.client();
   auto e = c2.Post("/v1/embeddings", json{{"input", {"w5 w6", "w7"}}}.dump(), "application/json");
@@ -165,13 +166,13 @@ TEST(ServerHttp, TaskEndpointAndEmbeddings) {
   EXPECT_EQ(ej["data"][0]["embedding"].size(), ej["data"][1]["embedding"].size());
   EXPECT_GT(ej["data"][0]["embedding"].size(), 0u);
   EXPECT_EQ(ej["usage"]["prompt_tokens"], 3);
-  std::filesystem::remove_all(enc);
 }
 
 // A chat template that renders each message's content followed by a space: the
 // prompt the completion test uses, so the reply must be the same reference tokens.
 TEST(ServerHttp, ChatCompletionsUseTheChatTemplate) {
-  std::string dir = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  const test::ScratchDir dir_scratch = test::model_with_tokenizer("gpt2/GPT2LMHeadModel", 128, {});
+  std::string dir = dir_scratch.str();
   {
     RunningServer s(options(dir));
     auto c = s.client();
@@ -224,7 +225,6 @@ TEST(ServerHttp, ChatCompletionsUseTheChatTemplate) {
   EXPECT_TRUE(done);
   EXPECT_TRUE(saw_role);
   EXPECT_EQ(text, test::words(kExpected));
-  std::filesystem::remove_all(dir);
 }
 
 // A model outside the text families (ViT) starts the server too: /health describes it,
@@ -232,8 +232,8 @@ TEST(ServerHttp, ChatCompletionsUseTheChatTemplate) {
 // endpoint runs its pipeline.
 TEST(ServerHttp, ImageModelsServeTheTaskEndpoint) {
   const BundledModel m = read_bundled_model(std::string(IA_FIXTURES_DIR) + "/models/vit/ViTForImageClassification");
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("ia_server_vit_" + std::to_string(::getpid()))).string();
+  const test::ScratchDir scratch("server_vit");
+  const std::string dir = scratch.str();
   write_runnable_copy(m, dir);
   RunningServer s(options(dir));
   auto c = s.client();
@@ -253,5 +253,4 @@ TEST(ServerHttp, ImageModelsServeTheTaskEndpoint) {
   json tj = json::parse(t->body);
   EXPECT_TRUE(tj["success"].get<bool>());
   EXPECT_TRUE(tj.contains("classifications")) << t->body;
-  std::filesystem::remove_all(dir);
 }

@@ -46,7 +46,7 @@ void write_wav(const fs::path& p, int rate, int channels, int64_t frames, double
     }
 }
 
-std::string whisper_dir() {
+ScratchDir whisper_dir() {
   return scratch_copy(fixture("whisper/WhisperForConditionalGeneration"), "wpipe", [](nlohmann::json&) {});
 }
 
@@ -87,7 +87,8 @@ void add_ctc_files(const std::string& dir) {
 }  // namespace
 
 TEST(AudioPipeline, WhisperTranscribesWavFiles) {
-  const std::string dir = whisper_dir();
+  const ScratchDir dir_scratch = whisper_dir();
+  const std::string dir = dir_scratch.str();
   add_whisper_files(dir);
   const fs::path wav = fs::path(dir) / "clip.wav", longer = fs::path(dir) / "long.wav";
   write_wav(wav, 16000, 1, 12000, 440.0);
@@ -189,7 +190,8 @@ TEST(AudioPipeline, WhisperTranscribesWavFiles) {
 }
 
 TEST(AudioPipeline, Wav2Vec2CtcDecoding) {
-  const std::string dir = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "ctc", [](nlohmann::json&) {});
+  const ScratchDir dir_scratch = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "ctc", [](nlohmann::json&) {});
+  const std::string dir = dir_scratch.str();
   add_ctc_files(dir);
   CtcDecoder d = CtcDecoder::from_dir(dir, 32);
   EXPECT_EQ(d.decode({5, 5, 0, 5, 4, 6, 6, 0, 4, 4}), "AA B");
@@ -210,11 +212,12 @@ TEST(AudioPipeline, Wav2Vec2CtcDecoding) {
 }
 
 TEST(AudioPipeline, AudioClassification) {
-  const std::string dir = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "cls", [](nlohmann::json& c) {
+  const ScratchDir dir_scratch = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "cls", [](nlohmann::json& c) {
     c["architectures"] = {"Wav2Vec2ForSequenceClassification"};
     c["classifier_proj_size"] = 8;
     c["id2label"] = {{"0", "yes"}, {"1", "no"}, {"2", "maybe"}};
   });
+  const std::string dir = dir_scratch.str();
   add_ctc_files(dir);
   {
     auto st = SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
@@ -254,7 +257,8 @@ TEST(AudioPipeline, AudioClassification) {
 }
 
 TEST(AudioPipeline, ClearErrors) {
-  const std::string dir = whisper_dir();
+  const ScratchDir dir_scratch = whisper_dir();
+  const std::string dir = dir_scratch.str();
   add_whisper_files(dir);
   AudioRequest req;
   req.inputs = {(fs::path(dir) / "missing.wav").string()};
@@ -273,7 +277,8 @@ TEST(AudioPipeline, ClearErrors) {
   EXPECT_FALSE(t["success"].get<bool>());
   EXPECT_NE(t["error"].get<std::string>().find("not available"), std::string::npos);
   // No preprocessor_config.json: the constructor names what is missing.
-  const std::string bare = whisper_dir();
+  const ScratchDir bare_scratch = whisper_dir();
+  const std::string bare = bare_scratch.str();
   fs::remove(fs::path(bare) / "preprocessor_config.json");
   EXPECT_THROW(AudioPipeline{bare}, Error);
   EXPECT_TRUE(AudioPipeline::handles(bare));
@@ -281,7 +286,8 @@ TEST(AudioPipeline, ClearErrors) {
 }
 
 TEST(AudioPipeline, RunCommandDispatchesSpeechModels) {
-  const std::string dir = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "cli", [](nlohmann::json&) {});
+  const ScratchDir dir_scratch = scratch_copy(fixture("wav2vec2/Wav2Vec2ForCTC"), "cli", [](nlohmann::json&) {});
+  const std::string dir = dir_scratch.str();
   add_ctc_files(dir);
   const fs::path wav = fs::path(dir) / "clip.wav", out = fs::path(dir) / "out.json";
   write_wav(wav, 16000, 1, 4000, 523.0);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "scratch_dir.h"
 #include "templates/model.h"
 
 namespace speech_test {
@@ -20,17 +21,19 @@ inline nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
-// Copies a fixture checkpoint into a scratch directory and edits its config.json.
+using ia::test::ScratchDir;
+
+// Copies a fixture checkpoint into a scratch directory (removed when the returned
+// object goes) and edits its config.json.
 template <typename Edit>
-std::string scratch_copy(const std::string& src, const std::string& name, Edit edit) {
-  fs::path dst = fs::temp_directory_path() / ("ia_speech_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dst);
-  fs::create_directories(dst);
+ScratchDir scratch_copy(const std::string& src, const std::string& name, Edit edit) {
+  ScratchDir scratch("speech_" + name);
+  const fs::path& dst = scratch.path();
   for (const auto& e : fs::directory_iterator(src)) fs::copy(e.path(), dst / e.path().filename());
   nlohmann::json cfg = read_json(dst / "config.json");
   edit(cfg);
   std::ofstream(dst / "config.json") << cfg.dump(2);
-  return dst.string();
+  return scratch;
 }
 
 }  // namespace speech_test

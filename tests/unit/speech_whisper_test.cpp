@@ -143,7 +143,8 @@ TEST(WhisperModelTest, InputErrors) {
 TEST(WhisperModelTest, ScaleEmbeddingHasNoEffectAndBaseModel) {
   // WhisperEncoder/WhisperDecoder compute embed_scale but never apply it.
   const std::string src = fixture("whisper/WhisperForConditionalGeneration");
-  std::string scaled = scratch_copy(src, "scaled", [](nlohmann::json& c) { c["scale_embedding"] = true; });
+  const ScratchDir scaled_dir = scratch_copy(src, "scaled", [](nlohmann::json& c) { c["scale_embedding"] = true; });
+  const std::string scaled = scaled_dir.str();
   Tensor f = Tensor::zeros(DType::F32, {1, 16, 32});
   for (int64_t i = 0; i < f.numel(); ++i) f.f32()[i] = float(std::cos(0.11 * double(i)));
   TensorMap in{{"input_features", f}, {"decoder_input_ids", Tensor::from_vector_i64({51, 52, 55, 56}, {1, 4})}};
@@ -152,10 +153,11 @@ TEST(WhisperModelTest, ScaleEmbeddingHasNoEffectAndBaseModel) {
   ASSERT_EQ(a.at("logits").numel(), b.at("logits").numel());
   EXPECT_EQ(0, std::memcmp(a.at("logits").f32(), b.at("logits").f32(), a.at("logits").nbytes()));
 
-  std::string base = scratch_copy(src, "base", [](nlohmann::json& c) { c["architectures"] = {"WhisperModel"}; });
+  const ScratchDir base_dir = scratch_copy(src, "base", [](nlohmann::json& c) { c["architectures"] = {"WhisperModel"}; });
+  const std::string base = base_dir.str();
   auto h = load_model(base)->forward(in);
   EXPECT_EQ(h.at("last_hidden_state").shape(), (Shape{1, 4, 32}));
   EXPECT_EQ(h.count("logits"), 0u);
-  std::string cls = scratch_copy(src, "cls", [](nlohmann::json& c) { c["architectures"] = {"WhisperForAudioClassification"}; });
-  EXPECT_THROW(load_model(cls), Unsupported);
+  const ScratchDir cls = scratch_copy(src, "cls", [](nlohmann::json& c) { c["architectures"] = {"WhisperForAudioClassification"}; });
+  EXPECT_THROW(load_model(cls.str()), Unsupported);
 }

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "formats/hf_config.h"
 #include "templates/state_space/state_space_model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -79,10 +80,9 @@ std::vector<float> stepwise_logits(StateSpaceModel& m, const std::vector<int64_t
 // A copy of a fixture checkpoint whose config.json is edited by `edit`.
 class EditedCheckpoint {
  public:
-  EditedCheckpoint(const std::string& fixture, const std::function<void(nlohmann::json&)>& edit) {
+  EditedCheckpoint(const std::string& fixture, const std::function<void(nlohmann::json&)>& edit)
+      : scratch_("ssm"), dir_(scratch_.path()) {
     fs::path src = fixture_dir(fixture);
-    dir_ = fs::temp_directory_path() / ("ia_ssm_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::create_directories(dir_);
     fs::copy_file(src / "model.safetensors", dir_ / "model.safetensors", fs::copy_options::overwrite_existing);
     std::ifstream in(src / "config.json");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -90,12 +90,11 @@ class EditedCheckpoint {
     edit(j);
     std::ofstream(dir_ / "config.json") << j.dump(2);
   }
-  ~EditedCheckpoint() { fs::remove_all(dir_); }
   std::string dir() const { return dir_.string(); }
 
  private:
+  ia::test::ScratchDir scratch_;  // removed with the object
   fs::path dir_;
-  static inline int counter_ = 0;
 };
 
 }  // namespace
@@ -144,7 +143,8 @@ TEST_P(SsmEachFixture, SavedStateContinuesIdentically) {
   ASSERT_TRUE(m);
   const int64_t B = 2, P = 6, steps = 12, V = m->vocab();
   auto ids = prompt(B, P, V, 3);
-  const fs::path file = fs::temp_directory_path() / ("ia_ssm_state_" + std::to_string(::getpid()) + ".safetensors");
+  const ia::test::ScratchDir scratch("ssm_state");
+  const fs::path file = scratch.path() / "state.safetensors";
   // Run the prompt, save, then greedy-decode `steps` tokens.
   const float* l = m->prefill_chunked(ids.data(), nullptr, B, P, 4);
   std::vector<float> first(l, l + B * V);
@@ -173,7 +173,6 @@ TEST_P(SsmEachFixture, SavedStateContinuesIdentically) {
   std::vector<float> resumed = greedy(*m2, first);
   ASSERT_EQ(direct.size(), resumed.size());
   EXPECT_EQ(max_abs_diff(direct.data(), resumed.data(), direct.size()), 0.0) << GetParam();
-  fs::remove(file);
 }
 
 TEST_P(SsmEachFixture, StateSizeIndependentOfLength) {
@@ -204,7 +203,8 @@ TEST(SsmState, LoadRejectsOtherModel) {
   ASSERT_TRUE(mamba && rwkv);
   auto ids = prompt(1, 3, 128);
   mamba->prefill_chunked(ids.data(), nullptr, 1, 3, 0);
-  const fs::path file = fs::temp_directory_path() / ("ia_ssm_other_" + std::to_string(::getpid()) + ".safetensors");
+  const ia::test::ScratchDir scratch("ssm_other");
+  const fs::path file = scratch.path() / "state.safetensors";
   mamba->save_state(file.string());
   try {
     rwkv->load_state(file.string());
@@ -212,7 +212,6 @@ TEST(SsmState, LoadRejectsOtherModel) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model_type"), std::string::npos) << e.what();
   }
-  fs::remove(file);
 }
 
 TEST(SsmState, LoadRejectsDifferentConfig) {
@@ -220,7 +219,8 @@ TEST(SsmState, LoadRejectsDifferentConfig) {
   ASSERT_TRUE(a);
   auto ids = prompt(1, 3, 128);
   a->prefill_chunked(ids.data(), nullptr, 1, 3, 0);
-  const fs::path file = fs::temp_directory_path() / ("ia_ssm_cfg_" + std::to_string(::getpid()) + ".safetensors");
+  const ia::test::ScratchDir scratch("ssm_cfg");
+  const fs::path file = scratch.path() / "state.safetensors";
   a->save_state(file.string());
   EditedCheckpoint ck("mamba/MambaForCausalLM", [](auto& j) { j["layer_norm_epsilon"] = 1e-6; });
   auto b = open_ssm(ck.dir());
@@ -231,7 +231,6 @@ TEST(SsmState, LoadRejectsDifferentConfig) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("config_hash"), std::string::npos) << e.what();
   }
-  fs::remove(file);
 }
 
 // 4.44's multi-chunk torch SSD disagrees with its own recurrent decode; ours is the

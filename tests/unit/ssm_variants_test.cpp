@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "formats/safetensors.h"
 #include "templates/state_space/state_space_model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
@@ -34,9 +35,8 @@ struct Rng {
 class SyntheticCheckpoint {
  public:
   using Spec = std::vector<std::pair<std::string, std::pair<Shape, std::function<float(Rng&, int64_t)>>>>;
-  SyntheticCheckpoint(const json& config, const Spec& spec, uint64_t seed = 1) {
-    dir_ = fs::temp_directory_path() / ("ia_ssm_syn_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::create_directories(dir_);
+  SyntheticCheckpoint(const json& config, const Spec& spec, uint64_t seed = 1)
+      : scratch_("ssm_syn"), dir_(scratch_.path()) {
     std::ofstream(dir_ / "config.json") << config.dump(2);
     Rng rng(seed);
     std::vector<std::pair<std::string, Tensor>> tensors;
@@ -47,12 +47,11 @@ class SyntheticCheckpoint {
     }
     write_safetensors((dir_ / "model.safetensors").string(), tensors, {{"format", "pt"}});
   }
-  ~SyntheticCheckpoint() { fs::remove_all(dir_); }
   std::string dir() const { return dir_.string(); }
 
  private:
+  ia::test::ScratchDir scratch_;  // removed with the object
   fs::path dir_;
-  static inline int counter_ = 0;
 };
 
 std::function<float(Rng&, int64_t)> dense(int64_t fan_in) {

@@ -3,8 +3,6 @@
 // the transformers reference of the same checkpoint. Shared by pipeline and
 // server tests.
 #pragma once
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,17 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.h"
+
 namespace ia::test {
 
 inline std::string word(int64_t id) { return "w" + std::to_string(id); }
 
-// Copies a fixture checkpoint and adds a WordLevel tokenizer whose token i is "w<i>"
-// (or a special token where `specials` says so).
-inline std::string model_with_tokenizer(const std::string& fixture, int64_t vocab, const std::map<int64_t, std::string>& specials) {
+// Copies a fixture checkpoint into a scratch directory (removed when the returned
+// object goes) and adds a WordLevel tokenizer whose token i is "w<i>" (or a special
+// token where `specials` says so).
+inline ScratchDir model_with_tokenizer(const std::string& fixture, int64_t vocab,
+                                       const std::map<int64_t, std::string>& specials) {
   std::filesystem::path src = std::filesystem::path(IA_FIXTURES_DIR) / "models" / fixture;
-  std::filesystem::path dst = std::filesystem::temp_directory_path() / ("ia_text_" + std::to_string(::getpid()) + "_" + std::filesystem::path(fixture).filename().string());
-  std::filesystem::remove_all(dst);
-  std::filesystem::create_directories(dst);
+  ScratchDir scratch("text_" + std::filesystem::path(fixture).filename().string());
+  const std::filesystem::path& dst = scratch.path();
   for (const char* f : {"config.json", "model.safetensors", "generation_config.json"})
     if (std::filesystem::exists(src / f)) std::filesystem::copy_file(src / f, dst / f);
   nlohmann::json vocab_map = nlohmann::json::object(), added = nlohmann::json::array();
@@ -39,7 +40,7 @@ inline std::string model_with_tokenizer(const std::string& fixture, int64_t voca
               {"decoder", nullptr},
               {"model", {{"type", "WordLevel"}, {"vocab", vocab_map}, {"unk_token", specials.count(1) ? specials.at(1) : word(1)}}}};
   std::ofstream(dst / "tokenizer.json") << tok.dump();
-  return dst.string();
+  return scratch;
 }
 
 inline std::string words(const std::vector<int64_t>& ids) {

@@ -8,12 +8,14 @@
 #include "bench/checkpoint_maker.h"
 #include "bench/presets.h"
 #include "templates/model.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
 
 TEST(VisionBench, TinyVitPresetRunsAndReportsImagesPerSecond) {
-  fs::path dir = fs::temp_directory_path() / ("ia_vision_bench_" + std::to_string(::getpid()));
+  const ia::test::ScratchDir dir_scratch("vision_bench");
+  fs::path dir = dir_scratch.path() / "out";
   bench::MakeOptions mo;
   mo.out_dir = dir.string();
   bench::make_checkpoint(bench::find_preset("tiny-vit-test"), mo);
@@ -29,7 +31,6 @@ TEST(VisionBench, TinyVitPresetRunsAndReportsImagesPerSecond) {
   EXPECT_EQ(r["batch"], 2);
   EXPECT_GT(r["images_per_s"].get<double>(), 0.0);
   EXPECT_NE(bench::format_report(r).find("images/s"), std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST(VisionBench, VitBasePresetHasTheRealShapes) {

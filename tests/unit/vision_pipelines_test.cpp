@@ -19,10 +19,12 @@
 #include "pipelines/vision_text_pipeline.h"
 #include "preprocess/image_processor.h"
 #include "preprocess/png_encode.h"
+#include "scratch_dir.h"
 
 using namespace ia;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using ia::test::ScratchDir;
 
 namespace {
 
@@ -36,12 +38,6 @@ std::string png_rgb(int w, int h, int seed) {
   return std::string(png.begin(), png.end());
 }
 
-fs::path scratch(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("ia_vision_pipe_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 std::string write_png(const fs::path& dir, const std::string& name, int w, int h, int seed) {
   fs::path p = dir / name;
@@ -49,15 +45,17 @@ std::string write_png(const fs::path& dir, const std::string& name, int w, int h
   return p.string();
 }
 
-// A copy of a bundled fixture checkpoint with an image processor config (and a tokenizer).
-fs::path model_dir(const std::string& fixture, const json& preprocessor, const json& tokenizer = nullptr) {
+// A scratch copy of a bundled fixture checkpoint with an image processor config (and a
+// tokenizer), removed when the returned object goes.
+ScratchDir model_dir(const std::string& fixture, const json& preprocessor, const json& tokenizer = nullptr) {
   fs::path src = fs::path(IA_FIXTURES_DIR) / "models" / fixture;
-  fs::path dst = scratch(fs::path(fixture).filename().string());
+  ScratchDir scratch("vision_pipe_" + fs::path(fixture).filename().string());
+  const fs::path& dst = scratch.path();
   for (const char* f : {"config.json", "model.safetensors", "generation_config.json"})
     if (fs::exists(src / f)) fs::copy_file(src / f, dst / f);
   std::ofstream(dst / "preprocessor_config.json") << preprocessor.dump();
   if (!tokenizer.is_null()) std::ofstream(dst / "tokenizer.json") << tokenizer.dump();
-  return dst;
+  return scratch;
 }
 
 json vit_processor(int size) {
@@ -102,7 +100,7 @@ json word_tokenizer(const std::map<std::string, int64_t>& words, const std::map<
 
 // The bundled LLaVA with a word-level tokenizer: "wN" is token N, USER: 17, ASSISTANT: 23,
 // <s> 1, </s> 2, <unk> 0, <image> 127.
-fs::path llava_dir() {
+ScratchDir llava_dir() {
   std::map<std::string, int64_t> words;
   for (int64_t i = 3; i < 127; ++i) words["w" + std::to_string(i)] = i;
   words["USER:"] = 17;
@@ -114,7 +112,8 @@ fs::path llava_dir() {
 }  // namespace
 
 TEST(VisionPipelines, ImageClassificationScoresAreTheSoftmaxOfTheLogits) {
-  fs::path dir = model_dir("vit/ViTForImageClassification", vit_processor(32));
+  const ScratchDir dir_scratch = model_dir("vit/ViTForImageClassification", vit_processor(32));
+  fs::path dir = dir_scratch.path();
   std::string img = write_png(dir, "a.png", 40, 30, 1);
   VisionRequest req;
   req.images = {img};
@@ -138,7 +137,8 @@ TEST(VisionPipelines, ImageClassificationScoresAreTheSoftmaxOfTheLogits) {
 }
 
 TEST(VisionPipelines, ImageFeatureExtractionReturnsTheClsToken) {
-  fs::path dir = model_dir("vit/ViTModel", vit_processor(32));
+  const ScratchDir dir_scratch = model_dir("vit/ViTModel", vit_processor(32));
+  fs::path dir = dir_scratch.path();
   std::string img = write_png(dir, "a.png", 32, 32, 2);
   VisionRequest req;
   req.task = "image-feature-extraction";
@@ -157,7 +157,8 @@ TEST(VisionPipelines, ImageFeatureExtractionReturnsTheClsToken) {
 TEST(VisionPipelines, ZeroShotScoresAreTheSoftmaxOfLogitsPerImage) {
   json tok = word_tokenizer({{"a", 10}, {"photo", 11}, {"of", 12}, {"cat.", 13}, {"dog.", 14}, {"car.", 15}},
                             {{"<s>", 126}, {"</s>", 127}, {"<unk>", 0}, {"<pad>", 1}}, "<s>", "</s>", "<unk>");
-  fs::path dir = model_dir("clip/CLIPModel", clip_processor(32), tok);
+  const ScratchDir dir_scratch = model_dir("clip/CLIPModel", clip_processor(32), tok);
+  fs::path dir = dir_scratch.path();
   std::ofstream(dir / "special_tokens_map.json") << json({{"pad_token", "<pad>"}}).dump();
   std::string img = write_png(dir, "a.png", 48, 36, 3);
   VisionRequest req;
@@ -202,7 +203,8 @@ TEST(VisionPipelines, ZeroShotScoresAreTheSoftmaxOfLogitsPerImage) {
 }
 
 TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
-  fs::path dir = llava_dir();
+  const ScratchDir dir_scratch = llava_dir();
+  fs::path dir = dir_scratch.path();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -231,7 +233,8 @@ TEST(VisionPipelines, LlavaImageTextToTextDecodesTheGreedyTokens) {
 // Sampling (seeded, reproducible), streaming (the pieces add up to the text) and
 // stop strings go through the same generation loop as text models.
 TEST(VisionPipelines, LlavaSamplesStreamsAndStops) {
-  fs::path dir = llava_dir();
+  const ScratchDir dir_scratch = llava_dir();
+  fs::path dir = dir_scratch.path();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -280,7 +283,8 @@ TEST(VisionPipelines, LlavaSamplesStreamsAndStops) {
 
 // The command line streams LLaVA's text as it is decoded and takes the sampling flags.
 TEST(VisionPipelines, LlavaRunCommandStreamsAndSamples) {
-  fs::path dir = llava_dir();
+  const ScratchDir dir_scratch = llava_dir();
+  fs::path dir = dir_scratch.path();
   std::string img = write_png(dir, "a.png", 50, 40, 4);
   VisionRequest req;
   req.images = {img};
@@ -306,7 +310,8 @@ TEST(VisionPipelines, LlavaRunCommandStreamsAndSamples) {
 // [image, text]: this template renders the llava-1.5 format after a "w7" marker
 // the built-in format does not have, so the ids show which prompt was used.
 TEST(VisionPipelines, LlavaPromptGoesThroughTheChatTemplate) {
-  fs::path dir = llava_dir();
+  const ScratchDir dir_scratch = llava_dir();
+  fs::path dir = dir_scratch.path();
   std::ofstream(dir / "tokenizer_config.json")
       << json{{"chat_template",
                "w7 {% for m in messages %}{{ m['role'].upper() }}: {% for c in m['content'] %}{% if c['type'] == 'image' %}"
@@ -331,7 +336,8 @@ TEST(VisionPipelines, LlavaPromptGoesThroughTheChatTemplate) {
 }
 
 TEST(VisionPipelines, BadImagesAndTasksGiveClearErrors) {
-  fs::path dir = model_dir("vit/ViTModel", vit_processor(32));
+  const ScratchDir dir_scratch = model_dir("vit/ViTModel", vit_processor(32));
+  fs::path dir = dir_scratch.path();
   VisionRequest req;
   req.images = {(dir / "missing.png").string()};
   json r = run_image_family_pipeline(dir.string(), req);

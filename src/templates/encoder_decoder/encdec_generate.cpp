@@ -5,9 +5,8 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "templates/greedy_decode.h"
-#include "parts/logits_processors.h"
 #include "templates/encoder_decoder/encdec_model.h"
+#include "templates/encoder_decoder/seq2seq_greedy.h"
 
 namespace ia {
 
@@ -102,24 +101,15 @@ TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts
     throw Unsupported(cat(who, ": ", p_.architecture, " has no language-model head to generate with"));
   Ids enc = read_ids(require_input(in, "input_ids", who), "input_ids", who);
   std::vector<int64_t> enc_mask = read_mask(in, "attention_mask", enc, "input_ids", who);
-  const int64_t B = enc.B, S = enc.T, V = p_.vocab;
-  IA_CHECK(opts.max_new_tokens >= 0, who, ": max_new_tokens must not be negative");
-  const int64_t max_new = opts.max_new_tokens;
-
-  GenerateConfig g = gen_;
-  if (!opts.eos_token_ids.empty()) g.eos_ids = opts.eos_token_ids;
-  const bool eos_on = opts.eos_stops && !g.eos_ids.empty();
-  IA_CHECK(g.decoder_start_id || g.bos_id, who,
-           ": neither decoder_start_token_id nor bos_token_id is set (config.json / generation_config.json)");
-  const int64_t start = g.decoder_start_id ? *g.decoder_start_id : *g.bos_id;
-  IA_CHECK(start >= 0 && start < V, who, ": decoder_start_token_id ", start, " is outside the vocabulary (size ", V, ")");
-  int64_t pad = opts.pad_token_id ? *opts.pad_token_id : (g.pad_id ? *g.pad_id : (g.eos_ids.empty() ? 0 : g.eos_ids[0]));
+  const int64_t B = enc.B, S = enc.T;
+  Seq2SeqGreedy greedy(gen_, opts, p_.vocab, who);
+  const GenerateConfig& g = greedy.config();
   if (enc_mask.empty() && (opts.pad_token_id || g.pad_id)) {
     // generate() infers the encoder mask as input_ids != pad when pad occurs in the
     // inputs and is not an EOS token (_prepare_attention_mask_for_generation).
     const int64_t p = opts.pad_token_id ? *opts.pad_token_id : *g.pad_id;
     const std::vector<int64_t> no_eos;
-    const std::vector<int64_t>& eos = eos_on ? g.eos_ids : no_eos;
+    const std::vector<int64_t>& eos = greedy.eos_on() ? g.eos_ids : no_eos;
     bool pad_in_inputs = std::find(enc.ids.begin(), enc.ids.end(), p) != enc.ids.end();
     bool pad_is_eos = std::find(eos.begin(), eos.end(), p) != eos.end();
     if (pad_in_inputs && !pad_is_eos) {
@@ -127,57 +117,11 @@ TensorMap EncDecModel::generate(const TensorMap& in, const GenerateOptions& opts
       for (size_t i = 0; i < enc.ids.size(); ++i) enc_mask[i] = enc.ids[i] != p ? 1 : 0;
     }
   }
-  // Encoder-decoders start from one decoder token, so max_length = 1 + max_new_tokens.
-  LogitsProcessors proc(g, V, 1, 1 + max_new, eos_on, true);
-
-  const int64_t L = 1 + max_new;
-  std::vector<int64_t> seq(size_t(B * L), pad);
-  for (int64_t b = 0; b < B; ++b) seq[size_t(b * L)] = start;
-  std::vector<float> step_logits, step_scores;
-  step_logits.reserve(size_t(B * max_new * V));
-  step_scores.reserve(size_t(B * max_new * V));
-  std::vector<char> done(static_cast<size_t>(B), 0);
-  std::vector<int64_t> next(static_cast<size_t>(B), start);
-  std::vector<float> scores(static_cast<size_t>(V));
-  int64_t produced = 0;
-  if (max_new > 0) {
+  if (greedy.max_new() > 0) {
     encode(enc.ids.data(), enc_mask.empty() ? nullptr : enc_mask.data(), B, S);
-    start_decoding(max_new);
-    while (produced < max_new) {
-      const float* logits = decode(next.data(), 1);
-      step_logits.insert(step_logits.end(), logits, logits + B * V);
-      const int64_t cur_len = 1 + produced;
-      for (int64_t b = 0; b < B; ++b) {
-        std::memcpy(scores.data(), logits + b * V, size_t(V) * 4);
-        proc.apply(scores.data(), seq.data() + b * L, cur_len, enc.ids.data() + b * S, S);
-        step_scores.insert(step_scores.end(), scores.begin(), scores.end());
-        int64_t best = 0;  // first maximum, as torch.argmax
-        for (int64_t j = 1; j < V; ++j)
-          if (scores[size_t(j)] > scores[size_t(best)]) best = j;
-        next[size_t(b)] = done[size_t(b)] ? pad : best;
-        seq[size_t(b * L + cur_len)] = next[size_t(b)];
-      }
-      ++produced;
-      bool all_done = true;
-      for (int64_t b = 0; b < B; ++b) {
-        if (eos_on && std::find(g.eos_ids.begin(), g.eos_ids.end(), next[size_t(b)]) != g.eos_ids.end())
-          done[size_t(b)] = 1;
-        all_done = all_done && done[size_t(b)];
-      }
-      if (eos_on && all_done) break;
-    }
+    start_decoding(greedy.max_new());
   }
-  Tensor sequences = Tensor::empty(DType::I64, {B, 1 + produced});
-  for (int64_t b = 0; b < B; ++b)
-    std::memcpy(sequences.i64() + b * (1 + produced), seq.data() + b * L, size_t(1 + produced) * 8);
-  TensorMap out{{"sequences", sequences}};
-  if (opts.return_step_logits) {
-    // Stored step-major [new, B, V]; outputs are [B, new, V].
-    Tensor sl = batch_major_steps(step_logits, B, produced, V), ss = batch_major_steps(step_scores, B, produced, V);
-    out["step_logits"] = sl;
-    out["step_scores"] = ss;
-  }
-  return out;
+  return greedy.run(B, enc.ids.data(), S, S, [&](const int64_t* next) { return decode(next, 1); });
 }
 
 }  // namespace ia

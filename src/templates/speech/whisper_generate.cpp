@@ -277,19 +277,11 @@ TensorMap WhisperModel::generate(const TensorMap& in, const GenerateOptions& opt
         proc.apply(scores.data(), seq.data() + b * L, cur_len, nullptr, 0);
         if (ts) ts->apply(scores.data(), V, seq.data() + b * L, cur_len);
         step_scores.insert(step_scores.end(), scores.begin(), scores.end());
-        int64_t best = 0;  // first maximum, as torch.argmax
-        for (int64_t j = 1; j < V; ++j)
-          if (scores[size_t(j)] > scores[size_t(best)]) best = j;
-        next[size_t(b)] = done[size_t(b)] ? pad : best;
+        next[size_t(b)] = done[size_t(b)] ? pad : first_argmax(scores.data(), V);
         seq[size_t(b * L + cur_len)] = next[size_t(b)];
       }
       ++produced;
-      bool all_done = true;
-      for (int64_t b = 0; b < B; ++b) {
-        if (eos_on && std::find(g.eos_ids.begin(), g.eos_ids.end(), next[size_t(b)]) != g.eos_ids.end())
-          done[size_t(b)] = 1;
-        all_done = all_done && done[size_t(b)];
-      }
+      const bool all_done = mark_finished_rows(next, g.eos_ids, eos_on, done);
       if ((eos_on && all_done) || produced >= max_new) break;
       logits = decode(next.data(), 1);
       stride = 1;
