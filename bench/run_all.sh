@@ -67,10 +67,14 @@ for m in "${models[@]}"; do
     *) shape=(--batch 1 --prompt-tokens "$PROMPT" --gen-tokens "$GEN") ;;
   esac
   echo "== $m $DTYPE: ipfs-accelerate"
-  "$IA_BIN" bench "$dir" --threads "$THREADS" --repeat "$REPEAT" --bandwidth-gbs "$bw" --json "${shape[@]}" \
+  # Our bench measures bandwidth itself, interleaved with its decode steps (bench/README.md);
+  # the peer's roofline then uses that same figure.
+  "$IA_BIN" bench "$dir" --threads "$THREADS" --repeat "$REPEAT" --json "${shape[@]}" \
     | tee "$OUT_DIR/$m-$DTYPE.ours.json"
+  row_bw="$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("bandwidth_gb_per_s", sys.argv[2]))' \
+    "$OUT_DIR/$m-$DTYPE.ours.json" "$bw")"
   echo "== $m $DTYPE: pytorch eager"
-  "$PYTHON" "$here/torch_peer.py" "$dir" --threads "$THREADS" --repeat "$REPEAT" --bandwidth-gbs "$bw" --json "${shape[@]}" \
+  "$PYTHON" "$here/torch_peer.py" "$dir" --threads "$THREADS" --repeat "$REPEAT" --bandwidth-gbs "$row_bw" --json "${shape[@]}" \
     | tee "$OUT_DIR/$m-$DTYPE.torch.json"
 done
 done
