@@ -43,7 +43,6 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
   for (const auto& f : ck->files()) {
     mem.bytes += f->size();
     mem.huge_page_bytes += f->huge_page_bytes();
-    mem.files.push_back(f);
   }
   ctx.checkpoint = std::move(ck);
   std::unique_ptr<Model> m = t->build(ctx);

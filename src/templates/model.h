@@ -63,9 +63,6 @@ class Model {
   struct WeightMemory {
     WeightPlacement placement = WeightPlacement::Mmap;
     size_t bytes = 0, huge_page_bytes = 0;
-    // The checkpoint files (alive as long as the model holds views into them), so a
-    // benchmark can measure the bandwidth of this very memory.
-    std::vector<std::weak_ptr<const SafetensorsFile>> files;
   };
   const WeightMemory& weight_memory() const { return weight_memory_; }
   void set_weight_memory(const WeightMemory& w) { weight_memory_ = w; }
