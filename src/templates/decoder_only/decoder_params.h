@@ -104,4 +104,8 @@ const char* pos_kind_name(PosKind k);
 const char* qkv_layout_name(QKVLayout l);
 const char* residual_kind_name(ResidualKind r);
 
+// The LLaMA module tree's weight names (model.layers.N.self_attn.q_proj, mlp.gate_proj, ...),
+// shared by the LLaMA-style decoder rows and the Mixtral-style MoE rows.
+void llama_style_names(DecoderParams& p);
+
 }  // namespace ia

@@ -12,6 +12,22 @@
 
 namespace ia {
 
+void llama_style_names(DecoderParams& p) {
+  p.base_candidates = {"model", ""};
+  p.embed = "embed_tokens";
+  p.layers = "layers";
+  p.norm1 = "input_layernorm";
+  p.norm2 = "post_attention_layernorm";
+  p.q = "self_attn.q_proj";
+  p.k = "self_attn.k_proj";
+  p.v = "self_attn.v_proj";
+  p.o = "self_attn.o_proj";
+  p.gate = "mlp.gate_proj";
+  p.up = "mlp.up_proj";
+  p.down = "mlp.down_proj";
+  p.final_norm = "norm";
+}
+
 namespace {
 
 using Row = DecoderRow;
@@ -42,21 +58,6 @@ void set_act(const HFConfig& c, DecoderParams& p, const std::string& name) {
   p.act = cpu::act_from_name(name, c.label());
 }
 
-void llama_style_names(DecoderParams& p) {
-  p.base_candidates = {"model", ""};
-  p.embed = "embed_tokens";
-  p.layers = "layers";
-  p.norm1 = "input_layernorm";
-  p.norm2 = "post_attention_layernorm";
-  p.q = "self_attn.q_proj";
-  p.k = "self_attn.k_proj";
-  p.v = "self_attn.v_proj";
-  p.o = "self_attn.o_proj";
-  p.gate = "mlp.gate_proj";
-  p.up = "mlp.up_proj";
-  p.down = "mlp.down_proj";
-  p.final_norm = "norm";
-}
 
 // Legacy-table rotary (rotate_half) for the whole head or a part of it.
 void legacy_rope(const HFConfig& c, DecoderParams& p, int64_t dim, double base, bool allow_scaling) {

@@ -40,19 +40,7 @@ void common(const HFConfig& c, DecoderParams& p, int64_t hidden, int64_t inter, 
   p.act = cpu::act_from_name(p.act_name, c.label());
   p.mlp = MlpKind::Gated;
 
-  p.base_candidates = {"model", ""};
-  p.embed = "embed_tokens";
-  p.layers = "layers";
-  p.norm1 = "input_layernorm";
-  p.norm2 = "post_attention_layernorm";
-  p.q = "self_attn.q_proj";
-  p.k = "self_attn.k_proj";
-  p.v = "self_attn.v_proj";
-  p.o = "self_attn.o_proj";
-  p.gate = "mlp.gate_proj";
-  p.up = "mlp.up_proj";
-  p.down = "mlp.down_proj";
-  p.final_norm = "norm";
+  llama_style_names(p);
 
   p.pos = PosKind::Rotary;
   RopeParams r;
