@@ -6,14 +6,99 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/cpu/decode_attention.h"
 #include "backends/cpu/kernels.h"
 #include "core/error.h"
 
 namespace ia {
 
-void attention(const AttentionSpec& s, const AttentionArgs& a) {
+namespace {
+
+void check_heads(const AttentionSpec& s) {
   IA_CHECK(s.n_heads > 0 && s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0, "attention: ", s.n_heads,
            " query heads cannot share ", s.n_kv_heads, " key/value heads");
+}
+
+bool decode_shape(const AttentionArgs& a) { return a.Tq == 1 && !a.bias; }
+
+}  // namespace
+
+void attention(const AttentionSpec& s, const AttentionArgs& a) {
+  check_heads(s);
+  if (!decode_shape(a)) return attention_generic(s, a);
+  const int64_t work = a.B * s.n_heads * a.Tk * s.head_dim;
+#pragma omp parallel if (!omp_in_parallel() && work > 32768)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    attention_decode_heads(s, a, s.n_heads * t / nt, s.n_heads * (t + 1) / nt);
+  }
+}
+
+void attention_decode_heads(const AttentionSpec& s, const AttentionArgs& a, int64_t h0, int64_t h1) {
+  if (h1 <= h0 || a.B <= 0) return;
+  const int64_t D = s.head_dim, Dv = s.v_head_dim ? s.v_head_dim : s.head_dim;
+  if (!decode_shape(a)) {
+    for (int64_t h = h0; h < h1; ++h) {
+      AttentionSpec one = s;
+      one.n_heads = one.n_kv_heads = 1;
+      one.alibi_slopes = s.alibi_slopes ? s.alibi_slopes + h : nullptr;
+      AttentionArgs ah = a;
+      const int64_t hk = h / (s.n_heads / s.n_kv_heads);
+      ah.q = a.q + h * D;
+      ah.k = a.k + hk * D;
+      ah.v = a.v + hk * Dv;
+      ah.out = a.out + h * Dv;
+      if (a.bias) ah.bias = a.bias + h * a.Tq * a.Tk;  // [B?, n_heads, Tq, Tk]: this head's plane
+      attention_generic(one, ah);
+    }
+    return;
+  }
+  const int64_t nh = h1 - h0, Tk = a.Tk;
+  thread_local std::vector<float> scratch;  // grown once; decode steps do not touch the heap
+  if (scratch.size() < size_t(nh * Tk)) scratch.resize(size_t(nh * Tk));
+  float* sc = scratch.data();
+  const int64_t qpos = a.q_pos0;
+  const int64_t kend = s.causal ? std::min(Tk, qpos + 1) : Tk;
+  for (int64_t b = 0; b < a.B; ++b) {
+    cpu::DecodeAttendArgs d;
+    d.q = a.q + b * a.q_batch + h0 * D;
+    d.h0 = h0;
+    d.h1 = h1;
+    d.group = s.n_heads / s.n_kv_heads;
+    d.k = a.k + b * a.k_batch;
+    d.k_row = a.k_row;
+    d.v = a.v + b * a.v_batch;
+    d.v_row = a.v_row;
+    d.Tk = Tk;
+    d.D = D;
+    d.Dv = Dv;
+    cpu::decode_scores(d, sc);
+    const int64_t* km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
+    const float* apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
+    for (int64_t i = 0; i < nh; ++i) {
+      float* row = sc + i * Tk;
+      const float slope = s.alibi_slopes ? s.alibi_slopes[h0 + i] : 0.f;
+      // The same order of operations as attention_generic().
+      for (int64_t j = 0; j < Tk; ++j) {
+        if (j >= kend || (km && km[j] == 0) || (s.sliding_window > 0 && qpos - j >= s.sliding_window)) {
+          row[j] = -INFINITY;
+          continue;
+        }
+        float x = row[j] * s.scale;
+        if (s.softcap > 0.f) x = s.softcap * std::tanh(x / s.softcap);
+        if (s.alibi_slopes) x += slope * (apos ? apos[j] : float(j));
+        row[j] = x;
+      }
+      if (s.masked_rows_uniform && std::all_of(row, row + Tk, [](float v) { return v == -INFINITY; }))
+        std::fill(row, row + Tk, 0.f);
+      cpu::softmax_inplace(row, Tk);
+    }
+    cpu::decode_mix(d, sc, a.out + b * a.out_batch + h0 * Dv);
+  }
+}
+
+void attention_generic(const AttentionSpec& s, const AttentionArgs& a) {
+  check_heads(s);
   const int64_t D = s.head_dim, Dv = s.v_head_dim ? s.v_head_dim : s.head_dim;
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t BH = a.B * s.n_heads;

@@ -36,6 +36,15 @@ struct AttentionArgs {
   const float* alibi_pos = nullptr; int64_t alibi_pos_batch = 0;
 };
 
+// Runs every head of every row; decode shapes (Tq == 1, no additive bias) take
+// attention_decode_heads() over a split of the heads, everything else the generic loop.
 void attention(const AttentionSpec& spec, const AttentionArgs& a);
+// The generic loop: one head of one row at a time (the reference the decode path is tested against).
+void attention_generic(const AttentionSpec& spec, const AttentionArgs& a);
+// Decode (Tq == 1) for query heads [h0, h1) of every row, on the calling thread: the
+// cache is walked position by position across those heads (cpu::decode_scores), so a
+// thread owning a run of heads streams one contiguous piece of each cached row.
+// Other shapes (Tq > 1, an additive bias) run the generic loop head by head.
+void attention_decode_heads(const AttentionSpec& spec, const AttentionArgs& a, int64_t h0, int64_t h1);
 
 }  // namespace ia

@@ -2,10 +2,16 @@
 // holds [batch, capacity, kv_dim] keys and values; appending a step only copies
 // rows, so the decode loop never touches the heap. A key mask [batch, capacity]
 // (0 = padding) travels with the cache because attention reads both.
+// Caches of a few MiB and more live in 2 MiB pages: a decode step reads every cached
+// row once, and through 4 KiB pages that walk misses the TLB on almost every row
+// (GPT-2's 3 KiB rows). Measured on a 12-layer, 228-position GPT-2 cache read between
+// weight streams: 1.1-1.4x faster attention from 2 MiB pages.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "core/huge_pages.h"
 
 namespace ia {
 
@@ -37,16 +43,24 @@ class KVCache {
   // Beam search: row b takes the cached keys, values and mask of row src[b] (every layer).
   void reorder_rows(const int64_t* src);
 
-  const float* keys(int64_t layer) const { return k_[size_t(layer)].data(); }
-  const float* values(int64_t layer) const { return v_[size_t(layer)].data(); }
+  const float* keys(int64_t layer) const { return base_ + size_t(layer) * layer_k_; }
+  const float* values(int64_t layer) const { return base_ + size_t(n_layers_) * layer_k_ + size_t(layer) * layer_v_; }
   int64_t k_batch_stride() const { return capacity_ * k_dim_; }
   int64_t v_batch_stride() const { return capacity_ * v_dim_; }
   const int64_t* mask() const { return mask_.data(); }
   int64_t* mask() { return mask_.data(); }
 
  private:
-  int64_t batch_ = 0, capacity_ = 0, len_ = 0, k_dim_ = 0, v_dim_ = 0;
-  std::vector<std::vector<float>> k_, v_;
+  float* keys_mut(int64_t layer) { return const_cast<float*>(keys(layer)); }
+  float* values_mut(int64_t layer) { return const_cast<float*>(values(layer)); }
+
+  int64_t n_layers_ = 0, batch_ = 0, capacity_ = 0, len_ = 0, k_dim_ = 0, v_dim_ = 0;
+  size_t layer_k_ = 0, layer_v_ = 0;  // floats per layer: batch * capacity * dim
+  // Every layer's keys, then every layer's values, in one block: small_ below
+  // kHugeCacheBytes, huge_ (2 MiB pages) from there on.
+  float* base_ = nullptr;
+  std::vector<float> small_;
+  HugePageBuffer huge_;
   std::vector<int64_t> mask_;  // [batch, capacity]
   std::vector<float> scratch_;  // reorder_rows copy, grown once
   std::vector<int64_t> mask_scratch_;

@@ -1,10 +1,15 @@
 // attention() against a direct double-precision implementation of the
-// semantics documented in parts/attention.h, one feature at a time.
+// semantics documented in parts/attention.h, one feature at a time. Decode shapes
+// (one query) also run attention_generic() and attention_decode_heads() over
+// uneven splits of the heads, the way decode steps split them across threads.
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include "core/error.h"
 #include "kernels_test_util.h"
 #include "parts/attention.h"
+#include "parts/kv_cache.h"
 
 namespace ia {
 namespace {
@@ -24,9 +29,11 @@ struct Case {
   bool alibi_pos = false;
 };
 
+enum class Entry { Dispatch, Generic, DecodeHeads };
+
 // Runs attention() on row-padded buffers and compares with the naive result.
-void run(const Case& c) {
-  SCOPED_TRACE(c.name);
+void run_entry(const Case& c, Entry entry) {
+  SCOPED_TRACE(std::string(c.name) + (entry == Entry::Dispatch ? "" : entry == Entry::Generic ? " (generic)" : " (decode heads)"));
   const int64_t Dv = c.Dv ? c.Dv : c.D;
   const int64_t qr = c.H * c.D + 3, kr = c.Hkv * c.D + 1, vr = c.Hkv * Dv + 2, orow = c.H * Dv + 5;
   auto q = test::randn(size_t(c.B * c.Tq * qr), 1, 1.5f);
@@ -66,7 +73,16 @@ void run(const Case& c) {
   a.q_pos0 = c.q_pos0;
   if (c.bias) a.bias = bias.data(), a.bias_batch = bias_b;
   if (c.alibi_pos) a.alibi_pos = apos.data(), a.alibi_pos_batch = c.Tk;
-  attention(s, a);
+  if (entry == Entry::Dispatch) {
+    attention(s, a);
+  } else if (entry == Entry::Generic) {
+    attention_generic(s, a);
+  } else {  // three uneven head ranges (one may be empty), as threads would take them
+    const int64_t cut1 = c.H / 3, cut2 = c.H - 1;
+    attention_decode_heads(s, a, 0, cut1);
+    attention_decode_heads(s, a, cut1, cut2);
+    attention_decode_heads(s, a, cut2, c.H);
+  }
 
   const int64_t group = c.H / c.Hkv;
   for (int64_t b = 0; b < c.B; ++b)
@@ -107,6 +123,12 @@ void run(const Case& c) {
     for (int64_t p = c.H * Dv; p < orow; ++p) ASSERT_EQ(out[size_t(r * orow + p)], -7.f);
 }
 
+void run(const Case& c) {
+  run_entry(c, Entry::Dispatch);
+  run_entry(c, Entry::DecodeHeads);
+  if (c.Tq == 1) run_entry(c, Entry::Generic);
+}
+
 TEST(KernelsAttention, MultiHead) { run({.name = "mha"}); }
 TEST(KernelsAttention, GroupedQuery) { run({.name = "gqa", .H = 6, .Hkv = 2}); }
 TEST(KernelsAttention, MultiQuery) { run({.name = "mqa", .H = 4, .Hkv = 1, .causal = true}); }
@@ -135,6 +157,73 @@ TEST(KernelsAttention, AdditiveBias) {
 }
 TEST(KernelsAttention, DifferentValueHeadDim) { run({.name = "dv", .H = 4, .Hkv = 2, .D = 6, .Dv = 10}); }
 TEST(KernelsAttention, LargeEnoughToThread) { run({.name = "big", .B = 2, .Tq = 40, .Tk = 40, .H = 8, .Hkv = 2, .D = 32, .causal = true}); }
+
+// One query against a cache: the decode kernels (position-major walks with prefetch, SIMD
+// bodies with scalar tails) for head sizes with and without a tail, every grouping,
+// padding masks, windows, ALiBi and soft-capping, and long caches.
+TEST(KernelsAttention, DecodeOneQuery) {
+  run({.name = "decode mha", .B = 2, .Tq = 1, .Tk = 37, .H = 6, .Hkv = 6, .D = 64, .q_pos0 = 36, .causal = true});
+  run({.name = "decode gqa", .B = 3, .Tq = 1, .Tk = 50, .H = 8, .Hkv = 2, .D = 80, .q_pos0 = 49, .causal = true});
+  run({.name = "decode mqa tail", .B = 1, .Tq = 1, .Tk = 9, .H = 5, .Hkv = 1, .D = 20, .q_pos0 = 8, .causal = true});
+  run({.name = "decode tiny head", .B = 2, .Tq = 1, .Tk = 6, .H = 3, .Hkv = 3, .D = 3, .q_pos0 = 5, .causal = true});
+  run({.name = "decode dv", .B = 2, .Tq = 1, .Tk = 12, .H = 4, .Hkv = 2, .D = 24, .Dv = 40, .q_pos0 = 11});
+  run({.name = "decode pad", .B = 2, .Tq = 1, .Tk = 11, .H = 4, .Hkv = 4, .D = 32, .q_pos0 = 10, .causal = true,
+       .key_mask = true});
+  run({.name = "decode all masked", .B = 2, .Tq = 1, .Tk = 7, .D = 16, .q_pos0 = 6, .mask_all_b1 = true});
+  run({.name = "decode window", .B = 2, .Tq = 1, .Tk = 30, .H = 4, .Hkv = 2, .D = 16, .q_pos0 = 29, .causal = true,
+       .window = 7});
+  run({.name = "decode alibi", .B = 2, .Tq = 1, .Tk = 25, .H = 6, .Hkv = 6, .D = 16, .q_pos0 = 24, .causal = true,
+       .alibi = true, .alibi_pos = true});
+  run({.name = "decode softcap", .B = 1, .Tq = 1, .Tk = 40, .H = 4, .Hkv = 4, .D = 48, .q_pos0 = 39, .causal = true,
+       .softcap = 3.f, .scale = 1.f});
+  run({.name = "decode long", .B = 1, .Tq = 1, .Tk = 700, .H = 4, .Hkv = 2, .D = 64, .q_pos0 = 699, .causal = true,
+       .scale = 0.125f});
+  run({.name = "decode bias (generic path)", .B = 2, .Tq = 1, .Tk = 8, .q_pos0 = 7, .causal = true, .bias = 2});
+}
+
+// The cache blocks: small caches in an ordinary allocation, large ones (>= 4 MiB) in
+// 2 MiB pages; both keep every layer's rows apart and survive a reorder and a regrow.
+TEST(KVCacheTest, SmallAndHugeBlocksKeepRows) {
+  for (int64_t capacity : {8, 4096}) {  // 2 layers x 2 rows x 4096 x (64 + 48) floats = 7 MiB: huge pages
+    SCOPED_TRACE(capacity);
+    KVCache c;
+    const int64_t L = 2, B = 2, kd = 64, vd = 48;
+    c.reset(L, B, capacity, kd, vd);
+    ASSERT_EQ(c.capacity(), capacity);
+    auto k = test::randn(size_t(B * 3 * kd), 11), v = test::randn(size_t(B * 3 * vd), 12);
+    for (int64_t l = 0; l < L; ++l) c.write(l, 3, k.data(), kd, v.data(), vd);
+    c.append_mask(3, nullptr);
+    c.advance(3);
+    // One decode step written in two column slices, as two threads would.
+    auto k1 = test::randn(size_t(B * kd), 13), v1 = test::randn(size_t(B * vd), 14);
+    for (int64_t l = 0; l < L; ++l) {
+      c.write_step_cols(l, k1.data(), kd, 0, 16, v1.data(), vd, 0, 32);
+      c.write_step_cols(l, k1.data(), kd, 16, kd, v1.data(), vd, 32, vd);
+    }
+    c.append_mask(1, nullptr);
+    c.advance(1);
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t b = 0; b < B; ++b) {
+        const float* kb = c.keys(l) + b * c.k_batch_stride();
+        const float* vb = c.values(l) + b * c.v_batch_stride();
+        ASSERT_EQ(std::memcmp(kb, k.data() + b * 3 * kd, size_t(3 * kd) * 4), 0);
+        ASSERT_EQ(std::memcmp(vb, v.data() + b * 3 * vd, size_t(3 * vd) * 4), 0);
+        ASSERT_EQ(std::memcmp(kb + 3 * kd, k1.data() + b * kd, size_t(kd) * 4), 0);
+        ASSERT_EQ(std::memcmp(vb + 3 * vd, v1.data() + b * vd, size_t(vd) * 4), 0);
+      }
+    const int64_t swap[2] = {1, 0};
+    c.reorder_rows(swap);
+    for (int64_t l = 0; l < L; ++l) {
+      ASSERT_EQ(std::memcmp(c.keys(l), k.data() + 3 * kd, size_t(3 * kd) * 4), 0);
+      ASSERT_EQ(std::memcmp(c.values(l) + c.v_batch_stride(), v.data(), size_t(3 * vd) * 4), 0);
+    }
+    c.reset(L + 1, B, capacity * 2, kd, vd);  // regrow
+    c.write(L, 1, k.data(), kd, v.data(), vd);
+    ASSERT_EQ(std::memcmp(c.keys(L), k.data(), size_t(kd) * 4), 0);
+    ASSERT_EQ(std::memcmp(c.values(L), v.data(), size_t(vd) * 4), 0);
+    EXPECT_THROW(c.write(0, capacity * 2 + 1, k.data(), 0, v.data(), 0), Error);
+  }
+}
 
 TEST(KernelsAttention, RejectsBadHeadCounts) {
   AttentionSpec s;

@@ -70,43 +70,7 @@ void kn_scalar(const GemvArgs& a, int64_t c0, int64_t c1) {
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,fma,f16c")
 namespace avx512 {
-struct S {
-  using V = __m512;
-  static constexpr int L = 16;
-  static V zero() { return _mm512_setzero_ps(); }
-  static V set1(float v) { return _mm512_set1_ps(v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V loadx(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static float sum(V v) { return _mm512_reduce_add_ps(v); }
-  template <DType DT>
-  static V loadw(const void* w, int64_t i) {
-    if constexpr (DT == DType::F32) {
-      return _mm512_loadu_ps(static_cast<const float*>(w) + i);
-    } else {
-      __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(w) + i));
-      if constexpr (DT == DType::BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-      else return _mm512_cvtph_ps(h);
-    }
-  }  // 32 BF16 weights from w + i: even-indexed ones into *e, odd ones into *o.
-  static void load_bf16_pair(const uint16_t* w, int64_t i, V* e, V* o) {
-    const __m512i v = _mm512_loadu_si512(w + i);
-    *e = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-    *o = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(0xFFFF0000u))));
-  }
-  // 32 floats from p split the same way, and back.
-  static void load_deinterleaved(const float* p, V* e, V* o) {
-    const V a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
-    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    *e = _mm512_permutex2var_ps(a, ie, b);
-    *o = _mm512_permutex2var_ps(a, _mm512_add_epi32(ie, _mm512_set1_epi32(1)), b);
-  }
-  static void store_interleaved(float* p, V e, V o) {
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    _mm512_storeu_ps(p, _mm512_permutex2var_ps(e, lo, o));
-    _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(e, _mm512_add_epi32(lo, _mm512_set1_epi32(8)), o));
-  }
-};
+#include "backends/cpu/vec_avx512.inc"
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
 void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
@@ -124,51 +88,7 @@ void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 namespace avx2 {
-struct S {
-  using V = __m256;
-  static constexpr int L = 8;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V set1(float v) { return _mm256_set1_ps(v); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V loadx(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static float sum(V v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
-  }
-  template <DType DT>
-  static V loadw(const void* w, int64_t i) {
-    if constexpr (DT == DType::F32) {
-      return _mm256_loadu_ps(static_cast<const float*>(w) + i);
-    } else {
-      __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
-      if constexpr (DT == DType::BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-      else return _mm256_cvtph_ps(h);
-    }
-  }  // 16 BF16 weights from w + i: even-indexed ones into *e, odd ones into *o.
-  static void load_bf16_pair(const uint16_t* w, int64_t i, V* e, V* o) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i));
-    *e = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-    *o = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(int(0xFFFF0000u))));
-  }
-  // 16 floats from p split the same way (shuffle within 128-bit halves, then order
-  // the 64-bit pairs), and back.
-  static void load_deinterleaved(const float* p, V* e, V* o) {
-    const V a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
-    *e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
-                                                _MM_SHUFFLE(3, 1, 2, 0)));
-    *o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))),
-                                                _MM_SHUFFLE(3, 1, 2, 0)));
-  }
-  static void store_interleaved(float* p, V e, V o) {
-    const V lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
-    _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
-    _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-  }
-};
+#include "backends/cpu/vec_avx2.inc"
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
 void nk(const GemvArgs& a, int64_t n0, int64_t n1) {

@@ -126,17 +126,12 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       s.scale = p_.attn_scale * (p_.layer_scale.empty() ? 1.f : p_.layer_scale[size_t(l)]);
       s.sliding_window = p_.window[size_t(l)];
       if (generating_ && p_.decode_ignores_window) s.sliding_window = 0;
-      s.n_heads = 1;
-      s.n_kv_heads = 1;
-      for (int64_t h = q0; h < q1; ++h) {
-        AttentionArgs a = a0;
-        a.q = qkv + h * D;
-        a.k = cache_.keys(l) + (h / group) * D;
-        a.v = cache_.values(l) + (h / group) * D;
-        a.out = att + h * D;
-        s.alibi_slopes = spec0.alibi_slopes ? spec0.alibi_slopes + h : nullptr;
-        attention(s, a);
-      }
+      AttentionArgs a = a0;
+      a.q = qkv;
+      a.k = cache_.keys(l);
+      a.v = cache_.values(l);
+      a.out = att;
+      attention_decode_heads(s, a, q0, q1);
 #pragma omp barrier
       const cpu::LinearPart op = L.o.part();
       project(att, L.o.in, &op, 1, tmp, H, {{hc0, hc1}});
