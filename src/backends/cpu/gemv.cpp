@@ -75,7 +75,7 @@ namespace avx512 {
 template <DType DT, int M>
 void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
   if constexpr (DT == DType::BF16) nk_body_bf16<S, M, M <= 2 ? 8 : 4>(a, n0, n1);
-  else nk_body<S, DT, M, (DT != DType::F32 && M <= 2) ? 8 : 4>(a, n0, n1);
+  else nk_body<S, DT, M, M <= 2 ? 8 : 4>(a, n0, n1);
 }
 template <DType DT, int M>
 void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
