@@ -9,14 +9,7 @@
 #include "backends/cpu/act_simd.h"
 
 #include "backends/cpu/cpu_info.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
-// GCC 12 reports false -Wuninitialized positives inside its own AVX-512 intrinsic headers.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "backends/cpu/isa_prelude.h"
 
 namespace ia::cpu {
 

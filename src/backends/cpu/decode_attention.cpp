@@ -3,15 +3,9 @@
 #include <string>
 
 #include "backends/cpu/cpu_info.h"
+#include "backends/cpu/isa_prelude.h"
 #include "core/dtype.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
-// GCC 12 reports false -Wuninitialized positives inside its own AVX-512 intrinsic headers.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace ia::cpu {
 

@@ -1,8 +1,9 @@
 // GEMV kernels (see gemv.h). One generic body per layout, instantiated for each
 // ISA through a small vector-traits struct and for each weight dtype / row count.
 //
-// NK: four weight rows are streamed side by side (four sequential streams keep more
-// loads in flight than one) against the M <= 4 activation rows held in L1.
+// NK: four weight rows (eight with AVX-512 and one or two activation rows: measured
+// 5-10% faster on GPT-2's LM head) are streamed side by side (several sequential
+// streams keep more loads in flight than one) against the M <= 4 activation rows in L1.
 // KN: the thread's column slab is processed eight weight rows (k) at a time; the
 // running sums live in y itself (the slab is the thread's own, so no sharing),
 // which keeps the weight reads long and contiguous.
@@ -12,14 +13,8 @@
 #include <string>
 
 #include "backends/cpu/cpu_info.h"
+#include "backends/cpu/isa_prelude.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
-// GCC 12 reports false -Wuninitialized positives inside its own AVX-512 intrinsic headers.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace ia::cpu {
 
