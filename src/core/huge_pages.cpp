@@ -1,6 +1,9 @@
 #include "core/huge_pages.h"
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -87,6 +90,58 @@ size_t smaps_bytes_in(std::istream& in, uintptr_t lo, uintptr_t hi, const std::s
     }
   }
   return total;
+}
+
+namespace {
+
+// The PAGEMAP_SCAN ABI (include/uapi/linux/fs.h, Linux 6.7), spelled out here because
+// the build machine's kernel headers may predate it; the kernel checks `size`.
+struct PageRegion {
+  uint64_t start, end, categories;
+};
+struct PmScanArg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+  uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+constexpr uint64_t kPageIsHuge = uint64_t(1) << 6;
+constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
+
+}  // namespace
+
+std::optional<std::vector<std::pair<size_t, size_t>>> small_page_ranges(const void* p, size_t bytes) {
+  std::vector<std::pair<size_t, size_t>> out;
+  if (!p || bytes == 0) return out;
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const uint64_t lo = reinterpret_cast<uintptr_t>(p), hi = lo + bytes;
+  PageRegion regions[256];
+  uint64_t at = lo;
+  bool ok = true;
+  while (at < hi) {
+    PmScanArg arg{};
+    arg.size = sizeof(arg);
+    arg.start = at;
+    arg.end = hi;
+    arg.vec = reinterpret_cast<uintptr_t>(regions);
+    arg.vec_len = sizeof(regions) / sizeof(regions[0]);
+    arg.category_inverted = kPageIsHuge;  // match pages whose "huge" bit is 0
+    arg.category_mask = kPageIsHuge;
+    arg.return_mask = kPageIsHuge;
+    const long n = ::ioctl(fd, kPagemapScan, &arg);
+    if (n < 0 || arg.walk_end <= at) {
+      ok = false;
+      break;
+    }
+    for (long i = 0; i < n; ++i) {
+      const size_t b = size_t(regions[i].start - lo), e = size_t(regions[i].end - lo);
+      if (!out.empty() && out.back().second == b) out.back().second = e;
+      else out.emplace_back(b, e);
+    }
+    at = arg.walk_end;
+  }
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 }  // namespace ia

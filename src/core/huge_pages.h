@@ -7,7 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ia {
 
@@ -21,6 +24,12 @@ std::string thp_mode();
 size_t smaps_bytes(const void* p, size_t bytes, const std::string& field);
 // The same over an smaps-format text (tested on hand-made text).
 size_t smaps_bytes_in(std::istream& smaps, uintptr_t lo, uintptr_t hi, const std::string& field);
+
+// The parts of [p, p + bytes) that are NOT mapped through huge pages (unpopulated pages
+// included), as [begin, end) byte offsets from p, merged and in order; from the
+// PAGEMAP_SCAN ioctl (Linux 6.7+). nullopt when the kernel cannot tell (older kernel,
+// no /proc): callers then fall back to smaps totals, which do not say where.
+std::optional<std::vector<std::pair<size_t, size_t>>> small_page_ranges(const void* p, size_t bytes);
 
 class HugePageBuffer {
  public:

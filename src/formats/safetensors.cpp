@@ -197,14 +197,27 @@ size_t SafetensorsFile::use_huge_pages() {
   const size_t whole = size_ / kHugePageBytes * kHugePageBytes;  // the tail cannot fill a huge page
   if (whole == 0 || ::madvise(p, size_, MADV_HUGEPAGE) != 0) return 0;
   touch_pages(base_, size_);
-  if (huge_page_bytes() >= whole / 10 * 9) return huge_page_bytes();
-  // The page cache holds this file, or part of it, in small pages (it was read or written
-  // before with 4 KiB folios, or reclaimed and read back so). Partly is enough to refault:
-  // a GPT-2 checkpoint left 79% in 2 MiB pages had 0% in some layers and 22% of its
-  // LM head in small pages, and a 0.8 s re-read brought all of it to 2 MiB pages. Pages read through a huge-page mapping come in as 2 MiB folios, so
-  // drop this mapping's pages and the file's clean cached pages and fault them back:
-  // one read from disk, after which every later load maps 2 MiB pages at once. Tried
-  // on the first 32 MiB first: a filesystem without large folios would only re-read.
+  // Where the page cache holds this file in small folios (it was read or written before
+  // with 4 KiB folios, or reclaimed and read back so), the mapping stays in 4 KiB pages.
+  // Pages read through a huge-page mapping come back as 2 MiB folios, so drop those
+  // windows' pages (this mapping's and the file's clean cached ones) and fault them back:
+  // one read from disk, after which every later load maps 2 MiB pages at once. The first
+  // 32 MiB go first: a filesystem without large folios only re-reads that much.
+  std::vector<std::pair<size_t, size_t>> windows;  // 2 MiB-aligned [begin, end) to refault
+  if (auto small = small_page_ranges(base_, whole)) {
+    for (auto [b, e] : *small) {
+      b = b / kHugePageBytes * kHugePageBytes;
+      e = std::min(whole, (e + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes);
+      if (!windows.empty() && windows.back().second >= b) windows.back().second = std::max(windows.back().second, e);
+      else if (b < e) windows.emplace_back(b, e);
+    }
+  } else if (huge_page_bytes() < whole / 10 * 9) {
+    // Without PAGEMAP_SCAN the kernel only says how much is mapped so, not where: re-read
+    // the whole file when a tenth or more is in small pages (measured: a GPT-2 checkpoint
+    // at 79% had some layers and part of its LM head entirely in small pages).
+    windows.emplace_back(0, size_);
+  }
+  if (windows.empty()) return huge_page_bytes();
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return huge_page_bytes();
   auto refault = [&](size_t from, size_t len) {
@@ -212,9 +225,25 @@ size_t SafetensorsFile::use_huge_pages() {
     ::posix_fadvise(fd, off_t(from), off_t(len), POSIX_FADV_DONTNEED);
     touch_pages(base_ + from, len);
   };
-  const size_t trial = std::min(whole, size_t(32) << 20);
-  refault(0, trial);
-  if (smaps_bytes(base_, trial, "FilePmdMapped") >= trial / 2 && whole > trial) refault(trial, size_ - trial);
+  size_t done = 0;
+  constexpr size_t kTrial = size_t(32) << 20;
+  for (auto [b, e] : windows) {
+    if (done < kTrial && done + (e - b) >= kTrial) {  // the trial: does this filesystem give 2 MiB folios?
+      const size_t trial_end = b + (kTrial - done);
+      refault(b, trial_end - b);
+      auto still = small_page_ranges(base_ + b, trial_end - b);
+      size_t small_bytes = 0;
+      if (still)
+        for (auto [x, y] : *still) small_bytes += y - x;
+      else
+        small_bytes = smaps_bytes(base_ + b, trial_end - b, "FilePmdMapped") >= (trial_end - b) / 2 ? 0 : trial_end - b;
+      if (small_bytes > (trial_end - b) / 2) break;
+      if (e > trial_end) refault(trial_end, e - trial_end);
+    } else {
+      refault(b, e - b);
+    }
+    done += e - b;
+  }
   ::close(fd);
   return huge_page_bytes();
 }

@@ -2,6 +2,10 @@
 // mapped checkpoint onto 2 MiB pages keeps every byte and every view valid.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -65,6 +69,50 @@ TEST(FormatsPlacement, HugePageBufferIsAlignedAndWritable) {
   std::memset(b.data(), 7, b.size());
   EXPECT_EQ(b.data()[b.size() - 1], 7);
   EXPECT_LE(b.huge_bytes(), size_t(4) << 20);  // never more than the rounded-up buffer
+}
+
+// PAGEMAP_SCAN came with Linux 6.7; before it small_page_ranges() cannot tell.
+bool kernel_has_pagemap_scan() {
+  utsname u{};
+  int major = 0, minor = 0;
+  return uname(&u) == 0 && std::sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+         (major > 6 || (major == 6 && minor >= 7));
+}
+
+size_t total_bytes(const std::vector<std::pair<size_t, size_t>>& ranges, size_t limit) {
+  size_t total = 0, last_end = 0;
+  for (auto [b, e] : ranges) {
+    EXPECT_LT(b, e);
+    EXPECT_LE(e, limit);
+    EXPECT_GE(b, last_end);  // in order and disjoint
+    EXPECT_EQ(b % 4096, 0u);
+    last_end = e;
+    total += e - b;
+  }
+  return total;
+}
+
+TEST(FormatsPlacement, SmallPageRangesAgreeWithTheKernelsAccounting) {
+  HugePageBuffer huge(size_t(8) << 20, "test buffer");
+  std::memset(huge.data(), 1, huge.size());
+  const auto in_huge = small_page_ranges(huge.data(), huge.size());
+  ASSERT_EQ(in_huge.has_value(), kernel_has_pagemap_scan());
+  if (!in_huge) return;  // older kernel: checked above that it says so instead of guessing
+  // The smaps total of 2 MiB pages and the scan's 4 KiB-page ranges add up to the buffer.
+  EXPECT_EQ(total_bytes(*in_huge, huge.size()) + huge.huge_bytes(), huge.size());
+
+  // Memory advised against huge pages is small pages throughout, touched or not.
+  const size_t n = size_t(4) << 20;
+  void* m = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  ::madvise(m, n, MADV_NOHUGEPAGE);
+  std::memset(m, 2, n / 2);
+  const auto in_small = small_page_ranges(m, n);
+  ASSERT_TRUE(in_small.has_value());
+  ASSERT_EQ(in_small->size(), 1u);
+  EXPECT_EQ((*in_small)[0], std::make_pair(size_t(0), n));
+  ::munmap(m, n);
+  EXPECT_TRUE(small_page_ranges(nullptr, 0).has_value());
 }
 
 // A 6 MiB checkpoint (three huge pages' worth) with a known pattern.
