@@ -66,7 +66,7 @@ TEST(BenchRunner, DecoderJsonHasEveryFigure) {
   o.gen_tokens = 8;
   o.threads = 2;
   o.repeat = 2;
-  o.bandwidth_gb_per_s = 10;  // given, so the roofline arithmetic is checkable
+  o.bandwidth_gb_per_s = 1e6;  // given (and above any recorded step's rate), so the arithmetic is checkable
   nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
   for (const char* k : {"engine", "model_dir", "model_type", "family", "weights_dtype", "parameters", "weight_bytes",
                         "threads", "batch", "load_s", "warmup_s", "prompt_tokens", "gen_tokens", "prefill_s",
@@ -76,7 +76,8 @@ TEST(BenchRunner, DecoderJsonHasEveryFigure) {
     EXPECT_TRUE(r.contains(k)) << k;
   EXPECT_EQ(r["batch"], 1);
   EXPECT_EQ(r["threads"], 2);
-  EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), 10e9 / 3000, 0.01);
+  EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), 1e15 / 3000, 1e15 / 3000 * 1e-9);
+  EXPECT_FALSE(r.contains("bandwidth_read_gb_per_s"));
   EXPECT_GT(r["peak_rss_mb"].get<double>(), 0);
   // Warm-up (1 and 2 new tokens), then per repetition one prefill-only call and one full call.
   EXPECT_EQ(m.max_new, (std::vector<int64_t>{1, 2, 1, 8, 1, 8}));
@@ -241,4 +242,21 @@ TEST(BenchRunner, RooflineBandwidthIsMeasuredBetweenDecodeSteps) {
   EXPECT_GT(r["bandwidth_gb_per_s"].get<double>(), 0);
   EXPECT_NEAR(r["roofline_tokens_per_s"].get<double>(), r["bandwidth_gb_per_s"].get<double>() * 1e9 / 3000,
               r["roofline_tokens_per_s"].get<double>() * 1e-3);
+}
+
+// A bandwidth below what decode itself streamed cannot be the ceiling: the roofline then
+// uses the decode's own rate (fraction 1) and reports both figures.
+TEST(BenchRunner, RooflineIsNeverBelowWhatDecodeStreamed) {
+  RecordingStepModel m;
+  bench::BenchOptions o;
+  o.prompt_tokens = 8;
+  o.gen_tokens = 4;
+  o.bandwidth_gb_per_s = 1e-9;  // one byte per second: far below any real step
+  nlohmann::json r = bench::bench_model(m, target(Family::DecoderOnly), o);
+  EXPECT_NEAR(r["roofline_fraction"].get<double>(), 1.0, 1e-3) << r.dump();
+  EXPECT_EQ(r["bandwidth_read_gb_per_s"].get<double>(), 0.0);  // 1e-9 rounds to 0 at 3 decimals
+  EXPECT_NE(r["bandwidth_source"].get<std::string>().find("raised"), std::string::npos);
+  // The reported bandwidth is the decode's bytes per second (3000 per step), to the 3 decimals printed.
+  EXPECT_NEAR(r["bandwidth_gb_per_s"].get<double>(), r["decode_tokens_per_s"].get<double>() * 3000 / 1e9,
+              6e-4 + 1e-3 * r["bandwidth_gb_per_s"].get<double>());
 }
