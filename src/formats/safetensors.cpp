@@ -225,19 +225,23 @@ size_t SafetensorsFile::use_huge_pages() {
     ::posix_fadvise(fd, off_t(from), off_t(len), POSIX_FADV_DONTNEED);
     touch_pages(base_ + from, len);
   };
+  // Whether [b, e) now maps at least half through huge pages (without PAGEMAP_SCAN, the
+  // smaps total of the whole mapping stands in: it is only asked in whole-file mode).
+  auto mostly_huge = [&](size_t b, size_t e) {
+    if (auto small = small_page_ranges(base_ + b, e - b)) {
+      size_t bytes = 0;
+      for (auto [x, y] : *small) bytes += y - x;
+      return bytes <= (e - b) / 2;
+    }
+    return smaps_bytes(base_ + b, e - b, "FilePmdMapped") >= (e - b) / 2;
+  };
   size_t done = 0;
   constexpr size_t kTrial = size_t(32) << 20;
   for (auto [b, e] : windows) {
     if (done < kTrial && done + (e - b) >= kTrial) {  // the trial: does this filesystem give 2 MiB folios?
       const size_t trial_end = b + (kTrial - done);
       refault(b, trial_end - b);
-      auto still = small_page_ranges(base_ + b, trial_end - b);
-      size_t small_bytes = 0;
-      if (still)
-        for (auto [x, y] : *still) small_bytes += y - x;
-      else
-        small_bytes = smaps_bytes(base_ + b, trial_end - b, "FilePmdMapped") >= (trial_end - b) / 2 ? 0 : trial_end - b;
-      if (small_bytes > (trial_end - b) / 2) break;
+      if (!mostly_huge(b, trial_end)) break;
       if (e > trial_end) refault(trial_end, e - trial_end);
     } else {
       refault(b, e - b);

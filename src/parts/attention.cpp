@@ -21,6 +21,34 @@ void check_heads(const AttentionSpec& s) {
 
 bool decode_shape(const AttentionArgs& a) { return a.Tq == 1 && !a.bias; }
 
+// The keys one query sees: it sits at key position qpos; keys from kend on are causally
+// masked; km (0 = padding) and apos (ALiBi positions) may be null.
+struct QueryKeys {
+  int64_t Tk = 0, kend = 0, qpos = 0;
+  const int64_t* km = nullptr;
+  const float* apos = nullptr;
+};
+
+// row[j] = softmax over j of the score of key j: raw_dot(j) (q . k_j, asked only for
+// unmasked keys) scaled, soft-capped, plus the additive bias and ALiBi; masked keys -inf.
+template <class RawDot>
+void score_row(const AttentionSpec& s, const QueryKeys& q, float slope, const float* bias, RawDot raw_dot, float* row) {
+  for (int64_t j = 0; j < q.Tk; ++j) {
+    if (j >= q.kend || (q.km && q.km[j] == 0) || (s.sliding_window > 0 && q.qpos - j >= s.sliding_window)) {
+      row[j] = -INFINITY;
+      continue;
+    }
+    float x = raw_dot(j) * s.scale;
+    if (s.softcap > 0.f) x = s.softcap * std::tanh(x / s.softcap);
+    if (bias) x += bias[j];
+    if (s.alibi_slopes) x += slope * (q.apos ? q.apos[j] : float(j));
+    row[j] = x;
+  }
+  if (s.masked_rows_uniform && std::all_of(row, row + q.Tk, [](float v) { return v == -INFINITY; }))
+    std::fill(row, row + q.Tk, 0.f);
+  cpu::softmax_inplace(row, q.Tk);
+}
+
 }  // namespace
 
 void attention(const AttentionSpec& s, const AttentionArgs& a) {
@@ -57,8 +85,10 @@ void attention_decode_heads(const AttentionSpec& s, const AttentionArgs& a, int6
   thread_local std::vector<float> scratch;  // grown once; decode steps do not touch the heap
   if (scratch.size() < size_t(nh * Tk)) scratch.resize(size_t(nh * Tk));
   float* sc = scratch.data();
-  const int64_t qpos = a.q_pos0;
-  const int64_t kend = s.causal ? std::min(Tk, qpos + 1) : Tk;
+  QueryKeys qk;
+  qk.Tk = Tk;
+  qk.qpos = a.q_pos0;
+  qk.kend = s.causal ? std::min(Tk, qk.qpos + 1) : Tk;
   for (int64_t b = 0; b < a.B; ++b) {
     cpu::DecodeAttendArgs d;
     d.q = a.q + b * a.q_batch + h0 * D;
@@ -73,25 +103,12 @@ void attention_decode_heads(const AttentionSpec& s, const AttentionArgs& a, int6
     d.D = D;
     d.Dv = Dv;
     cpu::decode_scores(d, sc);
-    const int64_t* km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
-    const float* apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
+    qk.km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
+    qk.apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
     for (int64_t i = 0; i < nh; ++i) {
       float* row = sc + i * Tk;
       const float slope = s.alibi_slopes ? s.alibi_slopes[h0 + i] : 0.f;
-      // The same order of operations as attention_generic().
-      for (int64_t j = 0; j < Tk; ++j) {
-        if (j >= kend || (km && km[j] == 0) || (s.sliding_window > 0 && qpos - j >= s.sliding_window)) {
-          row[j] = -INFINITY;
-          continue;
-        }
-        float x = row[j] * s.scale;
-        if (s.softcap > 0.f) x = s.softcap * std::tanh(x / s.softcap);
-        if (s.alibi_slopes) x += slope * (apos ? apos[j] : float(j));
-        row[j] = x;
-      }
-      if (s.masked_rows_uniform && std::all_of(row, row + Tk, [](float v) { return v == -INFINITY; }))
-        std::fill(row, row + Tk, 0.f);
-      cpu::softmax_inplace(row, Tk);
+      score_row(s, qk, slope, nullptr, [row](int64_t j) { return row[j]; }, row);
     }
     cpu::decode_mix(d, sc, a.out + b * a.out_batch + h0 * Dv);
   }
@@ -118,30 +135,18 @@ void attention_generic(const AttentionSpec& s, const AttentionArgs& a) {
     const float* qb = a.q + b * a.q_batch + h * D;
     const float* kb = a.k + b * a.k_batch + hk * D;
     const float* vb = a.v + b * a.v_batch + hk * Dv;
-    const int64_t* km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
     const float* bias = a.bias ? a.bias + b * a.bias_batch + h * a.Tq * a.Tk : nullptr;
     const float slope = s.alibi_slopes ? s.alibi_slopes[h] : 0.f;
-    const float* apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
+    QueryKeys qk;
+    qk.Tk = a.Tk;
+    qk.km = a.key_mask ? a.key_mask + b * a.key_mask_batch : nullptr;
+    qk.apos = a.alibi_pos ? a.alibi_pos + b * a.alibi_pos_batch : nullptr;
     for (int64_t i = 0; i < a.Tq; ++i) {
       const float* qi = qb + i * a.q_row;
-      const int64_t qpos = a.q_pos0 + i;
-      int64_t kend = a.Tk;
-      if (s.causal) kend = std::min(a.Tk, qpos + 1);
-      for (int64_t j = 0; j < a.Tk; ++j) {
-        bool masked = j >= kend || (km && km[j] == 0) || (s.sliding_window > 0 && qpos - j >= s.sliding_window);
-        if (masked) {
-          sc[j] = -INFINITY;
-          continue;
-        }
-        float x = cpu::dot(qi, kb + j * a.k_row, D) * s.scale;
-        if (s.softcap > 0.f) x = s.softcap * std::tanh(x / s.softcap);
-        if (bias) x += bias[i * a.Tk + j];
-        if (s.alibi_slopes) x += slope * (apos ? apos[j] : float(j));
-        sc[j] = x;
-      }
-      if (s.masked_rows_uniform && std::all_of(sc, sc + a.Tk, [](float v) { return v == -INFINITY; }))
-        std::fill(sc, sc + a.Tk, 0.f);
-      cpu::softmax_inplace(sc, a.Tk);
+      qk.qpos = a.q_pos0 + i;
+      qk.kend = s.causal ? std::min(a.Tk, qk.qpos + 1) : a.Tk;
+      score_row(s, qk, slope, bias ? bias + i * a.Tk : nullptr,
+                [&](int64_t j) { return cpu::dot(qi, kb + j * a.k_row, D); }, sc);
       for (int64_t d = 0; d < Dv; ++d) acc[d] = 0.f;
       for (int64_t j = 0; j < a.Tk; ++j) {
         float p = sc[j];

@@ -6,7 +6,6 @@
 #include "backends/cpu/isa_prelude.h"
 #include "core/dtype.h"
 
-
 namespace ia::cpu {
 
 namespace {

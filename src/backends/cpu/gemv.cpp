@@ -15,7 +15,6 @@
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/isa_prelude.h"
 
-
 namespace ia::cpu {
 
 namespace {
