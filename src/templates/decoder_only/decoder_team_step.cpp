@@ -15,7 +15,7 @@
 //     adds up the threads' partial sums of its own columns after one more barrier,
 //   - applies the activation and the residual add to the columns it produced,
 //   - applies rotary, writes the KV cache and runs attention for its own heads.
-// That leaves 4-5 barriers per layer and no fork. Layer variants it does not cover
+// That leaves 4-5 barriers per layer (one more per [in, out] projection) and no fork. Layer variants it does not cover
 // (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
 #include <omp.h>
 
