@@ -6,17 +6,23 @@
 // machine every fork waits for a descheduled partner thread.
 //
 // Here each thread:
-//   - computes the (tiny) norms itself into a private buffer instead of waiting for
-//     one thread to do it,
-//   - runs its slice of output columns of every [out, in] projection
-//     (cpu::linear_parts_cols, the same GEMV kernels: per-column results do not depend
-//     on the split), or, for [in, out] (Conv1D) weights, its block of input rows for
-//     every column (cpu::linear_parts_krows: one contiguous stream per thread), then
-//     adds up the threads' partial sums of its own columns after one more barrier,
-//   - applies the activation and the residual add to the columns it produced,
-//   - applies rotary, writes the KV cache and runs attention for its own heads.
-// That leaves 4-5 barriers per layer (one more per [in, out] projection) and no fork. Layer variants it does not cover
-// (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
+//   - keeps its own copy of the residual stream x and computes the (tiny) norms of
+//     whole rows itself instead of waiting for one thread to do it,
+//   - computes the q/k/v columns of its own heads, applies rotary, writes their KV
+//     cache rows and runs attention for them: no barrier between the projection and
+//     attention,
+//   - for [out, in] projections (cpu::linear_parts_cols, the same GEMV kernels:
+//     per-column results do not depend on the split) runs its slice of output columns;
+//     for [in, out] (Conv1D) weights (cpu::linear_parts_krows: one contiguous stream per
+//     thread) its block of input rows for every column, then adds up the threads'
+//     partial sums after one barrier. Those blocks follow what the thread produced
+//     itself (its heads' attention output into o_proj, its intermediate columns into
+//     the down projection), so the inputs need no barrier either,
+//   - adds up (or, split by columns, reads after a barrier) every column of o_proj and
+//     of the MLP output, so its own residual stream and norms need no barrier.
+// That leaves one barrier per projection (4 per layer; the split by columns needs one
+// more before o_proj and the down projection) and no fork. Layer variants it does not
+// cover (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
 #include <omp.h>
 
 #include <algorithm>
@@ -44,15 +50,17 @@ bool DecoderModel::team_step_ok(int64_t T, bool use_slots) const {
 void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionArgs& a0) {
   const int64_t N = cache_.batch(), H = p_.hidden, D = p_.head_dim, I = p_.intermediate;
   const int64_t Hq = p_.n_heads, Hkv = p_.n_kv_heads, group = Hq / Hkv;
+  const int64_t Dv = D;
   const bool gated = p_.mlp == MlpKind::Gated, parallel_res = p_.residual == ResidualKind::Parallel;
   const bool from_normed = p_.residual_from_normed;
   const int max_threads = omp_get_max_threads();
-  // Per thread: n1(x) and n2(x) rows [N, H]; then the gated product act(gate) * up [N, I];
-  // then per thread two buffers of partial sums of [in, out] projections [N, widest output]:
+  // Per thread, rows [N, H]: its residual stream x, n1(x), n2(x), and the whole
+  // attention and MLP outputs; then the gated product act(gate) * up [N, I]; then per
+  // thread two buffers of partial sums of [in, out] projections [N, widest output]:
   // consecutive projections alternate between them, so a thread may start the next one
   // while another still adds up the previous one (every projection ends in a barrier
   // that all threads pass only after the one before it is added up).
-  const size_t priv = size_t(2 * N * H);
+  const size_t priv = size_t(5 * N * H);
   const int64_t widest = std::max({qkv_dim_, H, gated ? 2 * I : I});
   const size_t partial_size = size_t(N * widest);
   const size_t need = size_t(max_threads) * (priv + 2 * partial_size) + size_t(N * I);
@@ -66,26 +74,35 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
 #pragma omp parallel
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    float* hn = team + size_t(t) * priv;  // n1(x)
+    float* xt = team + size_t(t) * priv;  // this thread's copy of the residual stream
+    float* hn = xt + N * H;               // n1(x)
     float* hm = hn + N * H;               // n2(x)
+    float* attn_rows = hm + N * H;        // o_proj output, every column
+    float* mlp_rows = attn_rows + N * H;  // MLP output, every column
+    std::copy(x, x + N * H, xt);
     int64_t qc0, qc1, hc0, hc1, ic0, ic1;
     cpu::split_cols(qkv_dim_, t, nt, &qc0, &qc1);
     cpu::split_cols(H, t, nt, &hc0, &hc1);
     cpu::split_cols(I, t, nt, &ic0, &ic1);
-    // Heads: whole KV groups per thread when there are enough of them (no barrier between
-    // the cache write and attention); otherwise KV heads and query heads split separately.
+    // Heads: whole KV groups per thread when there are enough of them (the thread computes
+    // and reads only its own q/k/v columns); otherwise KV heads and query heads split
+    // separately, with barriers between the projection, the cache write and attention.
     const bool by_group = Hkv >= nt;
     const int64_t kv0 = Hkv * t / nt, kv1 = Hkv * (t + 1) / nt;
     const int64_t q0 = by_group ? kv0 * group : Hq * t / nt, q1 = by_group ? kv1 * group : Hq * (t + 1) / nt;
     cpu::LinearPart parts[LinearGroup::kMaxParts];
     int flip = 0;  // which partial-sum buffer the next [in, out] projection uses
+    auto in_out = [](const cpu::LinearPart* ps, int n) {
+      bool all = true;
+      for (int i = 0; i < n; ++i) all = all && ps[i].layout == cpu::WeightLayout::InOut;
+      return all;
+    };
     // y[:, cols of each range] = in . W for one projection group, split as its layout
-    // streams best; the ranges are this thread's output columns (at most two: gate and up).
+    // streams best. [out, in]: this thread computes the ranges. [in, out]: it sums input
+    // rows [k0, k1) for every column, then (after the barrier) adds up the ranges.
     auto project = [&](const float* in, int64_t K, const cpu::LinearPart* ps, int n, float* y, int64_t ldy,
-                       std::initializer_list<std::pair<int64_t, int64_t>> ranges) {
-      bool in_out = true;
-      for (int i = 0; i < n; ++i) in_out = in_out && ps[i].layout == cpu::WeightLayout::InOut;
-      if (!in_out) {
+                       int64_t k0, int64_t k1, std::initializer_list<std::pair<int64_t, int64_t>> ranges) {
+      if (!in_out(ps, n)) {
         for (auto [c0, c1] : ranges) cpu::linear_parts_cols(in, N, K, ps, n, y, ldy, c0, c1);
         return;
       }
@@ -93,8 +110,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       for (int i = 0; i < n; ++i) total += cpu::part_out(ps[i]);
       float* buf = partials + size_t(flip) * size_t(nt) * partial_size;
       flip ^= 1;
-      cpu::linear_parts_krows(in, N, K, ps, n, buf + size_t(t) * partial_size, total,
-                              K * t / nt, K * (t + 1) / nt, t == 0);
+      cpu::linear_parts_krows(in, N, K, ps, n, buf + size_t(t) * partial_size, total, k0, k1, t == 0);
 #pragma omp barrier
       for (auto [c0, c1] : ranges)
         for (int64_t m = 0; m < N; ++m)
@@ -104,15 +120,36 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
             y[m * ldy + c] = sum;
           }
     };
+    // Every column of a projection to H whose input the thread produced itself (input
+    // rows [k0, k1)): [in, out] sums its rows and adds up all partials into `rows`;
+    // [out, in] needs every input column, so it waits for the other threads first,
+    // computes its own columns into `shared` and reads the rest after another barrier.
+    auto project_rows = [&](const float* in, int64_t K, const cpu::LinearPart& p, float* shared, int64_t k0,
+                            int64_t k1, float* rows) -> const float* {
+      if (in_out(&p, 1)) {
+        project(in, K, &p, 1, rows, H, k0, k1, {{0, H}});
+        return rows;
+      }
+#pragma omp barrier
+      cpu::linear_parts_cols(in, N, K, &p, 1, shared, H, hc0, hc1);
+#pragma omp barrier
+      return shared;
+    };
 
     for (int64_t l = 0; l < p_.n_layers; ++l) {
       const Layer& L = layers_[size_t(l)];
       // --- attention ---
-      L.n1->forward(x, N, hn);
+      L.n1->forward(xt, N, hn);
       const int np = int(L.qkv.parts.size());
       for (int i = 0; i < np; ++i) parts[i] = L.qkv.parts[size_t(i)].part();
-      project(hn, L.qkv.in, parts, np, qkv, qkv_dim_, {{qc0, qc1}});
+      const int64_t K_qkv = L.qkv.in, qkv_k0 = K_qkv * t / nt, qkv_k1 = K_qkv * (t + 1) / nt;
+      if (by_group) {  // this thread's q, k and v columns
+        project(hn, K_qkv, parts, np, qkv, qkv_dim_, qkv_k0, qkv_k1,
+                {{q0 * D, q1 * D}, {(Hq + kv0) * D, (Hq + kv1) * D}, {(Hq + Hkv + kv0) * D, (Hq + Hkv + kv1) * D}});
+      } else {
+        project(hn, K_qkv, parts, np, qkv, qkv_dim_, qkv_k0, qkv_k1, {{qc0, qc1}});
 #pragma omp barrier
+      }
       if (p_.pos == PosKind::Rotary) {
         rope_.apply(qkv + q0 * D, N, qkv_dim_, q1 - q0, D);
         rope_.apply(qkv + (Hq + kv0) * D, N, qkv_dim_, kv1 - kv0, D);
@@ -132,30 +169,29 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       a.v = cache_.values(l);
       a.out = att;
       attention_decode_heads(s, a, q0, q1);
-#pragma omp barrier
+      // o_proj over this thread's heads (its rows of an [in, out] weight)
       const cpu::LinearPart op = L.o.part();
-      project(att, L.o.in, &op, 1, tmp, H, {{hc0, hc1}});
+      const float* attn_out = project_rows(att, L.o.in, op, tmp, q0 * Dv, q1 * Dv, attn_rows);
 
       // --- MLP input ---
       const float* mlp_in = hn;
       if (!parallel_res) {
-        const float* res = from_normed ? hn : x;
-        for (int64_t m = 0; m < N; ++m)
-          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = res[m * H + c] + tmp[m * H + c];
-#pragma omp barrier
-        L.n2->forward(x, N, hm);
+        const float* res = from_normed ? hn : xt;
+        for (int64_t i = 0; i < N * H; ++i) xt[i] = res[i] + attn_out[i];
+        L.n2->forward(xt, N, hm);
         mlp_in = hm;
       } else if (L.n2) {
-        L.n2->forward(x, N, hm);
+        L.n2->forward(xt, N, hm);
         mlp_in = hm;
       }
 
       // --- MLP: this thread's intermediate columns, activation on them ---
       const int nu = int(L.up.parts.size());
       for (int i = 0; i < nu; ++i) parts[i] = L.up.parts[size_t(i)].part();
+      const int64_t K_up = L.up.in, up_k0 = K_up * t / nt, up_k1 = K_up * (t + 1) / nt;
       const float* down_in = mid;
       if (gated) {  // [gate | up]: the same columns of both halves
-        project(mlp_in, L.up.in, parts, nu, mid, 2 * I, {{ic0, ic1}, {I + ic0, I + ic1}});
+        project(mlp_in, K_up, parts, nu, mid, 2 * I, up_k0, up_k1, {{ic0, ic1}, {I + ic0, I + ic1}});
         for (int64_t m = 0; m < N && ic1 > ic0; ++m) {
           float* g = mid + m * 2 * I + ic0;
           cpu::apply_act(p_.act, g, ic1 - ic0);
@@ -164,22 +200,20 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
         }
         down_in = prod;
       } else {
-        project(mlp_in, L.up.in, parts, nu, mid, I, {{ic0, ic1}});
+        project(mlp_in, K_up, parts, nu, mid, I, up_k0, up_k1, {{ic0, ic1}});
         for (int64_t m = 0; m < N && ic1 > ic0; ++m) cpu::apply_act(p_.act, mid + m * I + ic0, ic1 - ic0);
       }
-#pragma omp barrier
+      // the down projection over this thread's intermediate columns
       const cpu::LinearPart dp = L.down.part();
-      project(down_in, I, &dp, 1, mlp_out, H, {{hc0, hc1}});
+      const float* mlp = project_rows(down_in, I, dp, mlp_out, ic0, ic1, mlp_rows);
       if (parallel_res) {  // torch order: (mlp + attn) + residual
-        for (int64_t m = 0; m < N; ++m)
-          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = (mlp_out[m * H + c] + tmp[m * H + c]) + x[m * H + c];
+        for (int64_t i = 0; i < N * H; ++i) xt[i] = (mlp[i] + attn_out[i]) + xt[i];
       } else {
-        const float* res2 = from_normed ? hm : x;
-        for (int64_t m = 0; m < N; ++m)
-          for (int64_t c = hc0; c < hc1; ++c) x[m * H + c] = res2[m * H + c] + mlp_out[m * H + c];
+        const float* res2 = from_normed ? hm : xt;
+        for (int64_t i = 0; i < N * H; ++i) xt[i] = res2[i] + mlp[i];
       }
-#pragma omp barrier
     }
+    if (t == 0) std::copy(xt, xt + N * H, x);
   }
 }
 
