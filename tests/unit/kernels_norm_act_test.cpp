@@ -85,6 +85,15 @@ TEST(KernelsNorm, Softmax) {
   check_softmax({-1000.f, -1001.f});
   check_softmax({-INFINITY, 0.5f, -INFINITY, 2.f});
   check_softmax(test::randn(1000, 3, 10.f));
+  // Lengths around the 16-lane vector width, masked entries in the vector tail too.
+  for (int64_t n : {15, 16, 17, 33, 47}) {
+    std::vector<float> x = test::randn(n, 5 + int(n), 4.f);
+    x[size_t(n / 3)] = -INFINITY;
+    x[size_t(n - 1)] = -INFINITY;
+    check_softmax(x);
+    softmax_inplace(x.data(), n);
+    EXPECT_EQ(x[size_t(n - 1)], 0.f) << "a masked score is exactly 0, n=" << n;
+  }
   std::vector<float> masked(5, -INFINITY);
   softmax_inplace(masked.data(), 5);
   for (float v : masked) EXPECT_EQ(v, 0.f) << "an all -inf row is defined as zeros";

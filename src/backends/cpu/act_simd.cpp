@@ -83,9 +83,36 @@ void run512(float* x, int64_t n) {
   }
 }
 
+// x[i] = exp(x[i] - shift), returning the sum in double (as the scalar softmax does).
+double exp_shift_sum512(float* x, int64_t n, float shift) {
+  const __m512 sh = _mm512_set1_ps(shift);
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh));
+    _mm512_mask_storeu_ps(x + i, m, e);
+    const __m512 z = _mm512_maskz_mov_ps(m, e);
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(z)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(z, 1)));
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+}
+
 }  // namespace
 #pragma GCC pop_options
 #endif
+
+bool exp_shift_sum_vector(float* x, int64_t n, float shift, double* sum) {
+#if defined(__x86_64__)
+  static const bool avx512 = cpu_info().kernel_isa == "avx512";
+  if (!avx512) return false;
+  *sum = exp_shift_sum512(x, n, shift);
+  return true;
+#else
+  (void)x, (void)n, (void)shift, (void)sum;
+  return false;
+#endif
+}
 
 bool act_vector(Act a, float* x, int64_t n) {
 #if defined(__x86_64__)

@@ -86,10 +86,11 @@ void softmax_inplace(float* x, int64_t n) {
     return;
   }
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
+  if (!exp_shift_sum_vector(x, n, mx, &sum))
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = std::exp(x[i] - mx);
+      sum += x[i];
+    }
   float inv = float(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
