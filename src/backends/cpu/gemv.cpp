@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/isa_prelude.h"
