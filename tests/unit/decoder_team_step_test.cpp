@@ -61,3 +61,23 @@ TEST(DecoderTeamStep, MatchesGenericLayerLoop) {
   }
   cpu::set_num_threads(before);
 }
+
+// Split by columns, the threads' shares follow their speeds: any shares give the same
+// logits bit for bit (each column is computed whole by one thread with the same kernel).
+TEST(DecoderTeamStep, ColumnSharesDoNotChangeTheLogits) {
+  const int before = cpu::cpu_info().threads;
+  auto model = load_model((fs::path(IA_FIXTURES_DIR) / "models" / "llama/LlamaForCausalLM").string());
+  auto* m = dynamic_cast<DecoderModel*>(model.get());
+  ASSERT_NE(m, nullptr);
+  cpu::set_num_threads(2);
+  m->team_balance().reset(2);
+  m->team_balance().set_adapt(false);
+  const std::vector<float> even = decode_logits(*m, 2, 4);
+  for (const std::vector<double>& shares : std::vector<std::vector<double>>{{0.3, 0.7}, {0.7, 0.3}}) {
+    m->team_balance().set_shares(shares);
+    EXPECT_EQ(decode_logits(*m, 2, 4), even) << "shares " << shares[0] << "/" << shares[1];
+  }
+  m->team_balance().set_adapt(true);
+  cpu::set_num_threads(before);
+}
+

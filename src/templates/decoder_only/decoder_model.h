@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/team_balance.h"
 #include "parts/attention.h"
 #include "parts/kv_cache.h"
 #include "parts/nn.h"
@@ -64,6 +65,8 @@ class DecoderModel : public Model, public StepDecoder {
   // get_input_embeddings()(ids): range-checked token rows [n, embed_dim].
   void embed_tokens(const int64_t* ids, int64_t n, float* out) const { lookup_tokens(ids, n, out); }
   KVCache& kv_cache() { return cache_; }
+  // Column shares of the decode step's threads (decoder_team_step.cpp; tests fix them).
+  cpu::TeamBalance& team_balance() { return balance_; }
   // Fully masked query rows (left padding) attend uniformly to every key, as in
   // transformers' eager attention; LLaVA's decode rule can later attend those rows' keys.
   void set_masked_rows_uniform(bool on) { masked_rows_uniform_ = on; }
@@ -119,6 +122,8 @@ class DecoderModel : public Model, public StepDecoder {
   std::vector<float> x_, h_, qkv_, att_, tmp_, mid_, mlp_in_, out_, logits_;
   std::vector<int64_t> pos_buf_, ids_buf_, step_mask_;
   std::vector<float> team_buf_;  // per-thread normed inputs of a team step
+  cpu::TeamBalance balance_;     // team step column shares, following the threads' speeds
+  std::vector<double> team_busy_;  // per thread: time worked in the last team step
 };
 
 }  // namespace ia

@@ -20,12 +20,15 @@
 //     the down projection), so the inputs need no barrier either,
 //   - adds up (or, split by columns, reads after a barrier) every column of o_proj and
 //     of the MLP output, so its own residual stream and norms need no barrier.
+// Split by columns, the threads' shares follow their measured speeds (cpu::TeamBalance):
+// on a VM one core is often slower for minutes. The results do not depend on the shares.
 // That leaves one barrier per projection (4 per layer; the split by columns needs one
 // more before o_proj and the down projection) and no fork. Layer variants it does not
 // cover (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <initializer_list>
 #include <utility>
 
@@ -70,10 +73,33 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
   float* partials = prod + size_t(N * I);
   float *x = x_.data(), *qkv = qkv_.data(), *att = att_.data(), *tmp = tmp_.data(), *mid = mid_.data();
   float* mlp_out = out_.data();
+  // Shares that follow the threads' speeds only where every projection is split by
+  // columns: moving the row blocks of [in, out] weights would change the rounding of
+  // their partial sums from step to step.
+  bool by_cols = true;
+  for (const Layer& L : layers_)
+    for (const LinearGroup* g : {&L.qkv, &L.up})
+      for (const auto& part : g->parts) by_cols = by_cols && part.part().layout != cpu::WeightLayout::InOut;
+  for (const Layer& L : layers_)
+    by_cols = by_cols && L.o.part().layout != cpu::WeightLayout::InOut &&
+              L.down.part().layout != cpu::WeightLayout::InOut;
+  if (balance_.threads() != max_threads) balance_.reset(max_threads);
+  team_busy_.assign(size_t(max_threads), 0.0);
+  int team_size = 0;
+  using Clock = std::chrono::steady_clock;
 
 #pragma omp parallel
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    if (t == 0) team_size = nt;
+    const bool balanced = by_cols && nt == balance_.threads();
+    const Clock::time_point start = Clock::now();
+    double waited = 0;  // seconds at barriers
+    auto barrier = [&] {
+      const Clock::time_point w0 = Clock::now();
+#pragma omp barrier
+      waited += std::chrono::duration<double>(Clock::now() - w0).count();
+    };
     float* xt = team + size_t(t) * priv;  // this thread's copy of the residual stream
     float* hn = xt + N * H;               // n1(x)
     float* hm = hn + N * H;               // n2(x)
@@ -82,8 +108,13 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
     std::copy(x, x + N * H, xt);
     int64_t qc0, qc1, hc0, hc1, ic0, ic1;
     cpu::split_cols(qkv_dim_, t, nt, &qc0, &qc1);
-    cpu::split_cols(H, t, nt, &hc0, &hc1);
-    cpu::split_cols(I, t, nt, &ic0, &ic1);
+    if (balanced) {
+      balance_.split(H, t, &hc0, &hc1);
+      balance_.split(I, t, &ic0, &ic1);
+    } else {
+      cpu::split_cols(H, t, nt, &hc0, &hc1);
+      cpu::split_cols(I, t, nt, &ic0, &ic1);
+    }
     // Heads: whole KV groups per thread when there are enough of them (the thread computes
     // and reads only its own q/k/v columns); otherwise KV heads and query heads split
     // separately, with barriers between the projection, the cache write and attention.
@@ -111,7 +142,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       float* buf = partials + size_t(flip) * size_t(nt) * partial_size;
       flip ^= 1;
       cpu::linear_parts_krows(in, N, K, ps, n, buf + size_t(t) * partial_size, total, k0, k1, t == 0);
-#pragma omp barrier
+      barrier();
       for (auto [c0, c1] : ranges)
         for (int64_t m = 0; m < N; ++m)
           for (int64_t c = c0; c < c1; ++c) {
@@ -130,9 +161,9 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
         project(in, K, &p, 1, rows, H, k0, k1, {{0, H}});
         return rows;
       }
-#pragma omp barrier
+      barrier();
       cpu::linear_parts_cols(in, N, K, &p, 1, shared, H, hc0, hc1);
-#pragma omp barrier
+      barrier();
       return shared;
     };
 
@@ -148,7 +179,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
                 {{q0 * D, q1 * D}, {(Hq + kv0) * D, (Hq + kv1) * D}, {(Hq + Hkv + kv0) * D, (Hq + Hkv + kv1) * D}});
       } else {
         project(hn, K_qkv, parts, np, qkv, qkv_dim_, qkv_k0, qkv_k1, {{qc0, qc1}});
-#pragma omp barrier
+        barrier();
       }
       if (p_.pos == PosKind::Rotary) {
         rope_.apply(qkv + q0 * D, N, qkv_dim_, q1 - q0, D);
@@ -156,9 +187,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       }
       cache_.write_step_cols(l, qkv + Hq * D, qkv_dim_, kv0 * D, kv1 * D, qkv + (Hq + Hkv) * D, qkv_dim_, kv0 * D,
                              kv1 * D);
-      if (!by_group) {
-#pragma omp barrier
-      }
+      if (!by_group) barrier();
       AttentionSpec s = spec0;
       s.scale = p_.attn_scale * (p_.layer_scale.empty() ? 1.f : p_.layer_scale[size_t(l)]);
       s.sliding_window = p_.window[size_t(l)];
@@ -214,7 +243,9 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       }
     }
     if (t == 0) std::copy(xt, xt + N * H, x);
+    team_busy_[size_t(t)] = std::chrono::duration<double>(Clock::now() - start).count() - waited;
   }
+  if (by_cols && team_size == balance_.threads()) balance_.update(team_busy_.data());
 }
 
 }  // namespace ia
