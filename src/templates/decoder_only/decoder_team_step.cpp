@@ -22,9 +22,10 @@
 //     of the MLP output, so its own residual stream and norms need no barrier.
 // Split by columns, the threads' shares follow their measured speeds (cpu::TeamBalance):
 // on a VM one core is often slower for minutes. The results do not depend on the shares.
-// That leaves one barrier per projection (4 per layer; the split by columns needs one
-// more before o_proj and the down projection) and no fork. Layer variants it does not
-// cover (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use run()'s loop.
+// That leaves 4 barriers per layer (after each [in, out] projection; split by columns,
+// before and after o_proj and the down projection) and no fork. Layer variants it does
+// not cover (post-norm/sandwich residuals, MoE, qk-norm, the Gemma-2 ring cache) use
+// run()'s loop.
 #include <omp.h>
 
 #include <algorithm>
@@ -53,7 +54,6 @@ bool DecoderModel::team_step_ok(int64_t T, bool use_slots) const {
 void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionArgs& a0) {
   const int64_t N = cache_.batch(), H = p_.hidden, D = p_.head_dim, I = p_.intermediate;
   const int64_t Hq = p_.n_heads, Hkv = p_.n_kv_heads, group = Hq / Hkv;
-  const int64_t Dv = D;
   const bool gated = p_.mlp == MlpKind::Gated, parallel_res = p_.residual == ResidualKind::Parallel;
   const bool from_normed = p_.residual_from_normed;
   const int max_threads = omp_get_max_threads();
@@ -76,13 +76,13 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
   // Shares that follow the threads' speeds only where every projection is split by
   // columns: moving the row blocks of [in, out] weights would change the rounding of
   // their partial sums from step to step.
+  auto by_columns = [](const Linear& l) { return l.layout != cpu::WeightLayout::InOut; };
   bool by_cols = true;
-  for (const Layer& L : layers_)
+  for (const Layer& L : layers_) {
+    by_cols = by_cols && by_columns(L.o) && by_columns(L.down);
     for (const LinearGroup* g : {&L.qkv, &L.up})
-      for (const auto& part : g->parts) by_cols = by_cols && part.part().layout != cpu::WeightLayout::InOut;
-  for (const Layer& L : layers_)
-    by_cols = by_cols && L.o.part().layout != cpu::WeightLayout::InOut &&
-              L.down.part().layout != cpu::WeightLayout::InOut;
+      by_cols = by_cols && std::all_of(g->parts.begin(), g->parts.end(), by_columns);
+  }
   if (balance_.threads() != max_threads) balance_.reset(max_threads);
   team_busy_.assign(size_t(max_threads), 0.0);
   int team_size = 0;
@@ -200,7 +200,7 @@ void DecoderModel::run_layers_team(const AttentionSpec& spec0, const AttentionAr
       attention_decode_heads(s, a, q0, q1);
       // o_proj over this thread's heads (its rows of an [in, out] weight)
       const cpu::LinearPart op = L.o.part();
-      const float* attn_out = project_rows(att, L.o.in, op, tmp, q0 * Dv, q1 * Dv, attn_rows);
+      const float* attn_out = project_rows(att, L.o.in, op, tmp, q0 * D, q1 * D, attn_rows);
 
       // --- MLP input ---
       const float* mlp_in = hn;
