@@ -91,6 +91,45 @@ TEST(KernelsGemv, SimdMatchesScalarBothLayouts) {
         }
 }
 
+// Half-precision rows longer than kShortRowBytes (2 KiB) take other kernel bodies
+// (BF16 [out, in]: the even/odd one) and no next-row prefetch.
+TEST(KernelsGemv, LongHalfPrecisionRowsMatchScalar) {
+  uint32_t seed = 900;
+  for (DType dt : {DType::F16, DType::BF16})
+    for (int64_t K : {1025, 1031, 2048, 2085})
+      for (int64_t N : {5, 19, 37})
+        for (int64_t M = 1; M <= kGemvMaxRows; ++M) {
+          Tensor w = random_weight(dt, N, K, seed++);
+          Tensor wt = transposed(w);
+          auto x = test::randn(size_t(M * K), seed++);
+          auto bias = test::randn(size_t(N), seed++);
+          std::vector<float> got_nk(size_t(M * N)), got_kn(size_t(M * N)), want(size_t(M * N));
+          GemvArgs a;
+          a.x = x.data();
+          a.M = M;
+          a.ldx = K;
+          a.K = K;
+          a.dtype = dt;
+          a.N = N;
+          a.bias = bias.data();
+          a.ldy = N;
+          a.w = w.raw();
+          a.y = want.data();
+          gemv_nk_scalar(a, 0, N);
+          a.y = got_nk.data();
+          gemv_nk(a, 1, N);  // a thread's range, then the rest
+          gemv_nk(a, 0, 1);
+          a.w = wt.raw();
+          a.y = got_kn.data();
+          gemv_kn(a, 0, N);
+          for (size_t i = 0; i < want.size(); ++i) {
+            const double tol = 2e-5 * std::sqrt(double(K)) + 1e-5 * std::fabs(want[i]);
+            ASSERT_NEAR(got_nk[i], want[i], tol) << dtype_name(dt) << " NK M=" << M << " K=" << K << " N=" << N;
+            ASSERT_NEAR(got_kn[i], want[i], tol) << dtype_name(dt) << " KN M=" << M << " K=" << K << " N=" << N;
+          }
+        }
+}
+
 TEST(KernelsGemv, ScalarKnMatchesScalarNk) {
   Tensor w = random_weight(DType::F32, 7, 5, 1);
   Tensor wt = transposed(w);
