@@ -100,12 +100,18 @@ double exp_shift_sum512(float* x, int64_t n, float shift) {
 
 }  // namespace
 #pragma GCC pop_options
+
+namespace {
+bool avx512_kernels() {
+  static const bool on = cpu_info().kernel_isa == "avx512";
+  return on;
+}
+}  // namespace
 #endif
 
 bool exp_shift_sum_vector(float* x, int64_t n, float shift, double* sum) {
 #if defined(__x86_64__)
-  static const bool avx512 = cpu_info().kernel_isa == "avx512";
-  if (!avx512) return false;
+  if (!avx512_kernels()) return false;
   *sum = exp_shift_sum512(x, n, shift);
   return true;
 #else
@@ -116,8 +122,7 @@ bool exp_shift_sum_vector(float* x, int64_t n, float shift, double* sum) {
 
 bool act_vector(Act a, float* x, int64_t n) {
 #if defined(__x86_64__)
-  static const bool avx512 = cpu_info().kernel_isa == "avx512";
-  if (!avx512) return false;
+  if (!avx512_kernels()) return false;
   switch (a) {
     case Act::GeluTanh: run512<Act::GeluTanh>(x, n); return true;
     case Act::GeluFast: run512<Act::GeluFast>(x, n); return true;

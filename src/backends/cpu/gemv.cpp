@@ -69,9 +69,7 @@ namespace avx512 {
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
 void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
-  if constexpr (DT == DType::BF16)
-    if (size_t(a.K) * 2 > kShortRowBytes) return nk_body_bf16<S, M, M <= 2 ? 8 : 4>(a, n0, n1);
-  nk_body<S, DT, M, M <= 2 ? 8 : 4>(a, n0, n1);
+  nk_rows<S, DT, M, M <= 2 ? 8 : 4>(a, n0, n1);
 }
 template <DType DT, int M>
 void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
@@ -87,9 +85,7 @@ namespace avx2 {
 #include "backends/cpu/gemv_body.inc"
 template <DType DT, int M>
 void nk(const GemvArgs& a, int64_t n0, int64_t n1) {
-  if constexpr (DT == DType::BF16)
-    if (size_t(a.K) * 2 > kShortRowBytes) return nk_body_bf16<S, M, 4>(a, n0, n1);
-  nk_body<S, DT, M>(a, n0, n1);
+  nk_rows<S, DT, M, 4>(a, n0, n1);
 }
 template <DType DT, int M>
 void kn(const GemvArgs& a, int64_t c0, int64_t c1) {
